@@ -1,0 +1,12 @@
+//! sea-orm entities of Yhteistila. They mirror the tables created by the
+//! `migration` crate; the service layer converts them into domain types.
+
+pub mod api_token;
+pub mod app_user;
+pub mod facility;
+pub mod facility_exception;
+pub mod facility_invited_organisation;
+pub mod facility_opening_hours;
+pub mod membership;
+pub mod municipality;
+pub mod organisation;

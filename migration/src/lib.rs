@@ -1,0 +1,14 @@
+//! Database migrations of Yhteistila, portable across SQLite and PostgreSQL.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_foundation;
+
+/// Runs every migration in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_foundation::Migration)]
+    }
+}

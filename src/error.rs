@@ -1,0 +1,71 @@
+//! The one error type of the service, with a stable code per variant.
+use crate::domain::validation::ValidationError;
+
+/// Every way a request can fail. The code of each variant is part of the API.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No valid credentials were given where they are required (`UNAUTHENTICATED`).
+    #[error("sign in with a valid API token")]
+    Unauthenticated,
+    /// The user may not do this (`FORBIDDEN`).
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// The thing does not exist or is not visible to the user (`NOT_FOUND`).
+    #[error("{entity} {id} was not found")]
+    NotFound {
+        /// What was looked for, e.g. `facility`.
+        entity: &'static str,
+        /// The id that was asked for.
+        id: String,
+    },
+    /// An input value broke a rule (`VALIDATION`, with the field and a reason).
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// The change collides with existing data (`CONFLICT`).
+    #[error("{message}")]
+    Conflict {
+        /// What collided, in words a user understands.
+        message: String,
+        /// The field at fault, when one is.
+        field: Option<String>,
+    },
+    /// Anything else; logged, never shown in detail (`INTERNAL`).
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl AppError {
+    /// The stable code clients branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::NotFound { .. } => "NOT_FOUND",
+            Self::Validation(_) => "VALIDATION",
+            Self::Conflict { .. } => "CONFLICT",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// A not-found error for `entity` with `id`.
+    pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
+        Self::NotFound {
+            entity,
+            id: id.to_string(),
+        }
+    }
+
+    /// An internal error from any cause; the cause is logged, not shown.
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal(cause.into())
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self::internal(err)
+    }
+}
+
+/// Result of the service layer.
+pub type AppResult<T> = Result<T, AppError>;

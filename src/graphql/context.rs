@@ -1,0 +1,78 @@
+//! What every resolver gets: the shared state and the request's access.
+use std::sync::Arc;
+
+use async_graphql::Context;
+use async_graphql::dataloader::DataLoader;
+use sea_orm::DatabaseConnection;
+
+use super::loaders::Loader;
+use crate::domain::municipality::MunicipalityDirectory;
+use crate::domain::permissions::{Access, Actor};
+use crate::error::AppError;
+
+/// State shared by all requests.
+pub struct AppState {
+    /// The database pool.
+    pub db: DatabaseConnection,
+    /// Municipalities, loaded at start.
+    pub municipalities: MunicipalityDirectory,
+    /// Default IANA zone of new facilities.
+    pub default_timezone: chrono_tz::Tz,
+}
+
+/// Per-request data: who asks, and the request's batching loaders.
+pub struct RequestData {
+    /// What the request may do.
+    pub access: Access,
+    /// Batches relation look-ups of this request.
+    pub loader: DataLoader<Loader>,
+}
+
+impl RequestData {
+    /// Request data for `access`, with fresh loaders over `state`'s database.
+    pub fn new(state: &Arc<AppState>, access: Access) -> Self {
+        Self {
+            loader: DataLoader::new(Loader::new(state.db.clone()), tokio::spawn),
+            access,
+        }
+    }
+}
+
+/// The shared state (put in by `build_schema`).
+pub fn state<'a>(ctx: &Context<'a>) -> Result<&'a AppState, AppError> {
+    ctx.data::<Arc<AppState>>()
+        .map(Arc::as_ref)
+        .map_err(|_| AppError::internal("schema built without state"))
+}
+
+/// The request's data (put in by the HTTP handler).
+pub fn request<'a>(ctx: &Context<'a>) -> Result<&'a RequestData, AppError> {
+    ctx.data::<RequestData>()
+        .map_err(|_| AppError::internal("request executed without request data"))
+}
+
+/// The request's access.
+pub fn access<'a>(ctx: &Context<'a>) -> Result<&'a Access, AppError> {
+    request(ctx).map(|r| &r.access)
+}
+
+/// The signed-in user, or `UNAUTHENTICATED`.
+pub fn actor<'a>(ctx: &Context<'a>) -> Result<&'a Actor, AppError> {
+    access(ctx)?.actor().ok_or(AppError::Unauthenticated)
+}
+
+/// Lets a signed-in user through when `allowed` holds: `UNAUTHENTICATED` for
+/// anonymous requests, `FORBIDDEN` with `message` otherwise.
+pub fn authorize(
+    ctx: &Context<'_>,
+    allowed: impl FnOnce(&Access) -> bool,
+    message: &'static str,
+) -> Result<(), AppError> {
+    let access = access(ctx)?;
+    access.actor().ok_or(AppError::Unauthenticated)?;
+    if allowed(access) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(message))
+    }
+}

@@ -1,0 +1,103 @@
+//! Batched look-ups of relations: one query per relation per request, whatever the page size.
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader as LoaderTrait;
+use sea_orm::DatabaseConnection;
+
+use crate::domain::ids::{FacilityId, OrganisationId, UserId};
+use crate::error::AppError;
+use crate::service::facilities;
+use crate::service::organisations::{self, Organisation};
+use crate::service::users::{self, Member, User};
+
+/// Loads relations of one request in batches.
+pub struct Loader {
+    db: DatabaseConnection,
+}
+
+impl Loader {
+    /// A loader over `db`.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+/// Loader errors are shared between the resolvers that waited for the batch.
+pub type LoadError = Arc<AppError>;
+
+/// Key: the members of an organisation.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MembersOf(pub OrganisationId);
+
+/// Key: the organisations invited to book a facility.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct InvitedTo(pub FacilityId);
+
+impl LoaderTrait<OrganisationId> for Loader {
+    type Value = Organisation;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[OrganisationId],
+    ) -> Result<HashMap<OrganisationId, Organisation>, LoadError> {
+        let rows = organisations::by_ids(&self.db, keys).await?;
+        Ok(rows.into_iter().map(|o| (o.id, o)).collect())
+    }
+}
+
+impl LoaderTrait<UserId> for Loader {
+    type Value = User;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[UserId]) -> Result<HashMap<UserId, User>, LoadError> {
+        let rows = users::users_by_ids(&self.db, keys).await?;
+        Ok(rows.into_iter().map(|u| (u.id, u)).collect())
+    }
+}
+
+impl LoaderTrait<MembersOf> for Loader {
+    type Value = Vec<Member>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[MembersOf]) -> Result<HashMap<MembersOf, Vec<Member>>, LoadError> {
+        let ids: Vec<_> = keys.iter().map(|k| k.0).collect();
+        let mut map: HashMap<MembersOf, Vec<Member>> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for member in users::members_of(&self.db, &ids).await? {
+            map.entry(MembersOf(member.organisation_id))
+                .or_default()
+                .push(member);
+        }
+        Ok(map)
+    }
+}
+
+impl LoaderTrait<InvitedTo> for Loader {
+    type Value = Vec<OrganisationId>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[InvitedTo],
+    ) -> Result<HashMap<InvitedTo, Vec<OrganisationId>>, LoadError> {
+        let ids: Vec<_> = keys.iter().map(|k| k.0).collect();
+        let mut map: HashMap<InvitedTo, Vec<OrganisationId>> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for (facility, organisation) in facilities::invited_by_facility(&self.db, &ids).await? {
+            map.entry(InvitedTo(facility))
+                .or_default()
+                .push(organisation);
+        }
+        Ok(map)
+    }
+}
+
+/// Turns a shared loader error into a GraphQL error.
+pub fn load_error(err: LoadError) -> async_graphql::Error {
+    match Arc::try_unwrap(err) {
+        Ok(err) => err.into(),
+        Err(shared) => async_graphql::ErrorExtensions::extend(shared.as_ref()),
+    }
+}

@@ -1,0 +1,10 @@
+//! Yhteistila: space and event cooperation for the Päijät-Häme welfare region,
+//! its municipalities and its NGOs, as a GraphQL service.
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod metrics;
+pub mod server;
+pub mod service;

@@ -1,0 +1,223 @@
+//! The HTTP server: GraphQL, GraphiQL, health and metrics.
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{ErrorExtensions, ServerError};
+use async_graphql_poem::GraphQLRequest;
+use poem::http::{HeaderMap, StatusCode, header};
+use poem::listener::{Acceptor, Listener, TcpAcceptor};
+use poem::middleware::{SizeLimit, Tracing};
+use poem::web::{Data, Html, Json, Redirect};
+use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, get, handler};
+
+use crate::config::Config;
+use crate::domain::permissions::Access;
+use crate::error::{AppError, AppResult};
+use crate::graphql::context::{AppState, RequestData};
+use crate::graphql::{AppSchema, build_schema};
+use crate::metrics::Metrics;
+use crate::service::{database, municipalities, users};
+
+/// What the handlers share.
+struct Shared {
+    state: Arc<AppState>,
+    schema: AppSchema,
+    metrics: Arc<Metrics>,
+}
+
+/// A built service: database migrated, port bound, ready to run.
+pub struct Application {
+    acceptor: TcpAcceptor,
+    shared: Arc<Shared>,
+    max_body_bytes: usize,
+}
+
+impl Application {
+    /// Connects to the database, applies migrations and binds the listen address
+    /// (port 0 picks a free port, as tests do).
+    pub async fn build(config: &Config) -> AppResult<Self> {
+        let metrics = Arc::new(Metrics::default());
+        let db = database::connect(
+            &config.database_url,
+            config.database_max_connections,
+            metrics.clone(),
+        )
+        .await?;
+        database::migrate(&db).await?;
+        let state = Arc::new(AppState {
+            municipalities: municipalities::load_directory(&db).await?,
+            db,
+            default_timezone: config.default_timezone,
+        });
+        let acceptor = poem::listener::TcpListener::bind(config.listen_addr)
+            .into_acceptor()
+            .await
+            .map_err(AppError::internal)?;
+        Ok(Self {
+            acceptor,
+            shared: Arc::new(Shared {
+                schema: build_schema(Some(state.clone())),
+                state,
+                metrics,
+            }),
+            max_body_bytes: config.max_body_bytes,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> AppResult<SocketAddr> {
+        self.acceptor
+            .local_addr()
+            .first()
+            .and_then(|addr| addr.as_socket_addr().copied())
+            .ok_or_else(|| AppError::internal("the listener has no address"))
+    }
+
+    /// The shared state (database, municipalities), for tools and tests.
+    pub fn state(&self) -> Arc<AppState> {
+        self.shared.state.clone()
+    }
+
+    /// Serves requests until `shutdown` completes, then lets running requests finish.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
+        let metrics = self.shared.metrics.clone();
+        let app = Route::new()
+            .at("/", get(root))
+            .at(
+                "/graphql",
+                get(graphiql)
+                    .post(graphql)
+                    .with(SizeLimit::new(self.max_body_bytes)),
+            )
+            .at("/healthz", get(healthz))
+            .at("/metrics", get(metrics_text))
+            .data(self.shared)
+            .with(Tracing)
+            .around(move |endpoint, request| {
+                let metrics = metrics.clone();
+                async move {
+                    let route = route_label(request.uri().path());
+                    let started = Instant::now();
+                    let result = endpoint.call(request).await;
+                    let status = match &result {
+                        Ok(response) => response.status(),
+                        Err(err) => err.status(),
+                    };
+                    metrics.observe_request(route, status.as_u16(), started.elapsed());
+                    result
+                }
+            });
+        poem::Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
+            .await
+    }
+}
+
+fn route_label(path: &str) -> &'static str {
+    match path {
+        "/graphql" => "/graphql",
+        "/healthz" => "/healthz",
+        "/metrics" => "/metrics",
+        "/" => "/",
+        _ => "other",
+    }
+}
+
+#[handler]
+fn root() -> Redirect {
+    Redirect::see_other("/graphql")
+}
+
+#[handler]
+fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("Yhteistila GraphQL")
+            .finish(),
+    )
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+fn error_code(error: &ServerError) -> Option<&'static str> {
+    let code = error.extensions.as_ref()?.get("code")?;
+    [
+        "UNAUTHENTICATED",
+        "FORBIDDEN",
+        "NOT_FOUND",
+        "VALIDATION",
+        "CONFLICT",
+        "INTERNAL",
+    ]
+    .into_iter()
+    .find(|known| matches!(code, async_graphql::Value::String(s) if s == known))
+}
+
+#[handler]
+async fn graphql(
+    shared: Data<&Arc<Shared>>,
+    headers: &HeaderMap,
+    request: GraphQLRequest,
+) -> Response {
+    let access = match bearer_token(headers) {
+        None => Access::anonymous(),
+        Some(token) => match users::authenticate(&shared.state.db, token).await {
+            Ok(actor) => Access::user(actor),
+            Err(err) => {
+                shared.metrics.observe_error(err.code());
+                let status = match err {
+                    AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+                    _ => StatusCode::INTERNAL_SERVER_ERROR,
+                };
+                let body = async_graphql::Response::from_errors(vec![
+                    err.extend().into_server_error(Default::default()),
+                ]);
+                return (status, Json(body)).into_response();
+            }
+        },
+    };
+    let request = request.0.data(RequestData::new(&shared.state, access));
+    let mut response = shared.schema.execute(request).await;
+    for error in &mut response.errors {
+        // Errors raised before any resolver ran (syntax, unknown fields, wrong
+        // argument types, limits) are the client's: give them the VALIDATION code.
+        let code = error_code(error).unwrap_or_else(|| {
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "VALIDATION");
+            "VALIDATION"
+        });
+        shared.metrics.observe_error(code);
+    }
+    Json(response).into_response()
+}
+
+#[handler]
+async fn healthz(shared: Data<&Arc<Shared>>) -> Response {
+    match shared.state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+#[handler]
+fn metrics_text(shared: Data<&Arc<Shared>>) -> Response {
+    Response::builder()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(shared.metrics.render())
+}

@@ -1,0 +1,36 @@
+//! Connecting to SQLite or PostgreSQL and applying migrations.
+use std::sync::Arc;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+
+use crate::error::{AppError, AppResult};
+use crate::metrics::Metrics;
+
+/// Opens a connection pool, counting every statement in `metrics`.
+pub async fn connect(
+    url: &str,
+    max_connections: u32,
+    metrics: Arc<Metrics>,
+) -> AppResult<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    let mut db = Database::connect(options).await?;
+    db.set_metric_callback(move |_| metrics.observe_query());
+    Ok(db)
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> AppResult<()> {
+    Migrator::up(db, None).await.map_err(AppError::from)
+}

@@ -1,0 +1,8 @@
+//! Database work: each function takes a connection, owns its transaction and
+//! returns domain values or an [`AppError`](crate::error::AppError).
+pub mod database;
+pub mod facilities;
+pub mod municipalities;
+pub mod organisations;
+pub mod pagination;
+pub mod users;

@@ -1,0 +1,342 @@
+//! Users, memberships and API tokens.
+use std::collections::HashMap;
+
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use entity::{api_token, app_user, membership};
+use rand::RngCore;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionSession, TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+
+use crate::domain::contact::EmailAddress;
+use crate::domain::ids::{ApiTokenId, OrganisationId, UserId};
+use crate::domain::localized::Language;
+use crate::domain::organisation::Role;
+use crate::domain::permissions::Actor;
+use crate::error::{AppError, AppResult};
+
+/// A user as the API shows them.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// Id.
+    pub id: UserId,
+    /// Email address (also the sign-in name).
+    pub email: String,
+    /// Full name.
+    pub name: String,
+    /// Preferred language.
+    pub language: Language,
+    /// The region's NGO coordinator.
+    pub coordinator: bool,
+}
+
+/// A member of an organisation.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// The organisation.
+    pub organisation_id: OrganisationId,
+    /// The user.
+    pub user_id: UserId,
+    /// Their role.
+    pub role: Role,
+}
+
+/// An API token without its secret.
+#[derive(Debug, Clone)]
+pub struct ApiToken {
+    /// Id.
+    pub id: ApiTokenId,
+    /// The name its owner gave it.
+    pub name: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was last used (updated at most every few minutes).
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// How stale `last_used_at` may get before a request writes it again.
+const LAST_USED_RESOLUTION: Duration = Duration::minutes(5);
+
+fn corrupt(what: &str) -> AppError {
+    AppError::internal(format!("corrupt {what} in the database"))
+}
+
+fn to_user(model: app_user::Model) -> AppResult<User> {
+    Ok(User {
+        id: UserId(model.id),
+        language: model.language.parse().map_err(|_| corrupt("language"))?,
+        email: model.email,
+        name: model.name,
+        coordinator: model.is_coordinator,
+    })
+}
+
+fn to_token(model: api_token::Model) -> ApiToken {
+    ApiToken {
+        id: ApiTokenId(model.id),
+        name: model.name,
+        created_at: model.created_at,
+        last_used_at: model.last_used_at,
+        revoked_at: model.revoked_at,
+    }
+}
+
+fn hash_secret(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The details of a user to create when an email address is new.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Email address.
+    pub email: EmailAddress,
+    /// Full name (defaults to the email address).
+    pub name: Option<String>,
+    /// Preferred language.
+    pub language: Language,
+    /// Whether the user is the region's coordinator.
+    pub coordinator: bool,
+}
+
+/// Finds the user with this email address, creating them if new.
+pub async fn find_or_create_user(db: &impl ConnectionTrait, new: NewUser) -> AppResult<User> {
+    if let Some(existing) = app_user::Entity::find()
+        .filter(app_user::Column::Email.eq(new.email.as_str()))
+        .one(db)
+        .await?
+    {
+        return to_user(existing);
+    }
+    let model = app_user::ActiveModel {
+        email: Set(new.email.as_str().to_string()),
+        name: Set(new.name.unwrap_or_else(|| new.email.as_str().to_string())),
+        language: Set(new.language.as_ref().to_string()),
+        is_coordinator: Set(new.coordinator),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    to_user(model)
+}
+
+/// The users with these ids.
+pub async fn users_by_ids(db: &impl ConnectionTrait, ids: &[UserId]) -> AppResult<Vec<User>> {
+    app_user::Entity::find()
+        .filter(app_user::Column::Id.is_in(ids.iter().map(|id| id.0)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_user)
+        .collect()
+}
+
+/// Creates an API token for `user`; the secret is returned once and never stored.
+pub async fn create_token(
+    db: &impl ConnectionTrait,
+    user: UserId,
+    name: &str,
+) -> AppResult<(ApiToken, String)> {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret = format!(
+        "yt_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    );
+    let model = api_token::ActiveModel {
+        user_id: Set(user.0),
+        name: Set(name.to_string()),
+        token_hash: Set(hash_secret(&secret)),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok((to_token(model), secret))
+}
+
+/// The user's tokens, newest first.
+pub async fn tokens_of(db: &impl ConnectionTrait, user: UserId) -> AppResult<Vec<ApiToken>> {
+    Ok(api_token::Entity::find()
+        .filter(api_token::Column::UserId.eq(user.0))
+        .order_by_desc(api_token::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_token)
+        .collect())
+}
+
+/// Revokes one of the user's own tokens.
+pub async fn revoke_token(
+    db: &impl ConnectionTrait,
+    user: UserId,
+    token: ApiTokenId,
+) -> AppResult<ApiToken> {
+    let model = api_token::Entity::find_by_id(token.0)
+        .filter(api_token::Column::UserId.eq(user.0))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("apiToken", token))?;
+    if model.revoked_at.is_some() {
+        return Ok(to_token(model));
+    }
+    let mut active: api_token::ActiveModel = model.into();
+    active.revoked_at = Set(Some(Utc::now()));
+    Ok(to_token(active.update(db).await?))
+}
+
+/// The actor behind a bearer token, or `UNAUTHENTICATED` for unknown and revoked tokens.
+pub async fn authenticate(db: &impl ConnectionTrait, secret: &str) -> AppResult<Actor> {
+    let (token, user) = api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(hash_secret(secret)))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .find_also_related(app_user::Entity)
+        .one(db)
+        .await?
+        .and_then(|(token, user)| user.map(|user| (token, user)))
+        .ok_or(AppError::Unauthenticated)?;
+    let now = Utc::now();
+    if token
+        .last_used_at
+        .is_none_or(|used| now - used > LAST_USED_RESOLUTION)
+    {
+        api_token::Entity::update_many()
+            .col_expr(api_token::Column::LastUsedAt, now.into())
+            .filter(api_token::Column::Id.eq(token.id))
+            .exec(db)
+            .await?;
+    }
+    let memberships = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| {
+            Ok((
+                OrganisationId(m.organisation_id),
+                m.role.parse().map_err(|_| corrupt("role"))?,
+            ))
+        })
+        .collect::<AppResult<HashMap<_, _>>>()?;
+    let user = to_user(user)?;
+    Ok(Actor {
+        user_id: user.id,
+        language: user.language,
+        coordinator: user.coordinator,
+        memberships,
+    })
+}
+
+/// The members of these organisations.
+pub async fn members_of(
+    db: &impl ConnectionTrait,
+    organisations: &[OrganisationId],
+) -> AppResult<Vec<Member>> {
+    membership::Entity::find()
+        .filter(membership::Column::OrganisationId.is_in(organisations.iter().map(|o| o.0)))
+        .order_by_asc(membership::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| {
+            Ok(Member {
+                organisation_id: OrganisationId(m.organisation_id),
+                user_id: UserId(m.user_id),
+                role: m.role.parse().map_err(|_| corrupt("role"))?,
+            })
+        })
+        .collect()
+}
+
+/// Adds a user (created if new) to an organisation, or changes their role.
+pub async fn set_member(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    organisation: OrganisationId,
+    new_user: NewUser,
+    role: Role,
+) -> AppResult<Member> {
+    let txn = db.begin().await?;
+    let user = find_or_create_user(&txn, new_user).await?;
+    let existing = membership::Entity::find()
+        .filter(membership::Column::OrganisationId.eq(organisation.0))
+        .filter(membership::Column::UserId.eq(user.id.0))
+        .one(&txn)
+        .await?;
+    match existing {
+        Some(model) => {
+            if model.role == Role::Admin.as_ref() && role != Role::Admin {
+                ensure_other_admin(&txn, organisation, user.id).await?;
+            }
+            let mut active: membership::ActiveModel = model.into();
+            active.role = Set(role.as_ref().to_string());
+            active.update(&txn).await?;
+        }
+        None => {
+            membership::ActiveModel {
+                organisation_id: Set(organisation.0),
+                user_id: Set(user.id.0),
+                role: Set(role.as_ref().to_string()),
+                created_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(Member {
+        organisation_id: organisation,
+        user_id: user.id,
+        role,
+    })
+}
+
+/// Removes a user from an organisation; the last admin cannot be removed.
+pub async fn remove_member(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    organisation: OrganisationId,
+    user: UserId,
+) -> AppResult<()> {
+    let txn = db.begin().await?;
+    let model = membership::Entity::find()
+        .filter(membership::Column::OrganisationId.eq(organisation.0))
+        .filter(membership::Column::UserId.eq(user.0))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("member", user))?;
+    if model.role == Role::Admin.as_ref() {
+        ensure_other_admin(&txn, organisation, user).await?;
+    }
+    membership::Entity::delete_by_id(model.id)
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn ensure_other_admin(
+    db: &impl ConnectionTrait,
+    organisation: OrganisationId,
+    leaving: UserId,
+) -> AppResult<()> {
+    let others = membership::Entity::find()
+        .filter(membership::Column::OrganisationId.eq(organisation.0))
+        .filter(membership::Column::Role.eq(Role::Admin.as_ref()))
+        .filter(membership::Column::UserId.ne(leaving.0))
+        .one(db)
+        .await?;
+    match others {
+        Some(_) => Ok(()),
+        None => Err(AppError::Conflict {
+            message: "an organisation that has an admin keeps at least one".into(),
+            field: Some("userId".into()),
+        }),
+    }
+}
