@@ -88,9 +88,7 @@ impl Application {
             .at("/", get(root))
             .at(
                 "/graphql",
-                get(graphiql)
-                    .post(graphql)
-                    .with(SizeLimit::new(self.max_body_bytes)),
+                get(graphiql).post(graphql.with(SizeLimit::new(self.max_body_bytes))),
             )
             .at("/healthz", get(healthz))
             .at("/metrics", get(metrics_text))

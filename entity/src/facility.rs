@@ -35,7 +35,7 @@ pub struct Model {
     pub hourly_prices: String,
     pub min_duration_minutes: Option<i32>,
     pub max_duration_minutes: Option<i32>,
-    pub slot_granularity_minutes: i32,
+    pub slot_granularity_minutes: Option<i32>,
     pub min_notice_minutes: Option<i32>,
     pub max_advance_days: Option<i32>,
     pub buffer_before_minutes: i32,

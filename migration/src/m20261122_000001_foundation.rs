@@ -325,7 +325,7 @@ impl MigrationTrait for Migration {
                     .col(text(Facility::HourlyPrices))
                     .col(integer_null(Facility::MinDurationMinutes))
                     .col(integer_null(Facility::MaxDurationMinutes))
-                    .col(integer(Facility::SlotGranularityMinutes))
+                    .col(integer_null(Facility::SlotGranularityMinutes))
                     .col(integer_null(Facility::MinNoticeMinutes))
                     .col(integer_null(Facility::MaxAdvanceDays))
                     .col(integer(Facility::BufferBeforeMinutes))

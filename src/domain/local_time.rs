@@ -114,7 +114,7 @@ pub fn resolve_local_with_offset(
     candidates
         .iter()
         .find(|instant| instant.offset().fix() == offset)
-        .map(|instant| instant.to_utc())
+        .map(DateTime::to_utc)
         .ok_or_else(|| LocalTimeError::OffsetMismatch {
             local,
             zone,
@@ -159,9 +159,8 @@ pub(crate) fn resolve_rfc5545(local: NaiveDateTime, zone: Tz) -> Option<DateTime
             let before = zone
                 .offset_from_utc_datetime(&(jump - Duration::seconds(1)).naive_utc())
                 .fix();
-            let naive = local.checked_sub_signed(Duration::seconds(i64::from(
-                before.local_minus_utc(),
-            )))?;
+            let naive =
+                local.checked_sub_signed(Duration::seconds(i64::from(before.local_minus_utc())))?;
             Some(naive.and_utc())
         }
     }
@@ -173,7 +172,8 @@ pub(crate) fn resolve_rfc5545(local: NaiveDateTime, zone: Tz) -> Option<DateTime
 /// a binary search finds the first second with the offset from after the jump.
 fn gap_transition(local: NaiveDateTime, zone: Tz) -> Option<DateTime<Utc>> {
     let offset_at = |seconds: i64| {
-        DateTime::from_timestamp(seconds, 0).map(|t| zone.offset_from_utc_datetime(&t.naive_utc()).fix())
+        DateTime::from_timestamp(seconds, 0)
+            .map(|t| zone.offset_from_utc_datetime(&t.naive_utc()).fix())
     };
     let centre = local.and_utc().timestamp();
     let mut low = centre.checked_sub(86_400)?;

@@ -9,6 +9,7 @@
 //! instant and a closing time its second, so the repeated hour is open; the part of an
 //! interval inside the spring gap does not exist and is dropped (08:00–21:00 stays 08:00–21:00
 //! local on both sides; 02:00–03:30 on the spring change day ends at the jump, 03:00 → 04:00).
+use crate::domain::localized::LocalizedText;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 
@@ -32,7 +33,9 @@ const WEEKDAYS: [Weekday; 7] = [
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OpeningHoursError {
     /// An interval closes at or before it opens, or is not in whole seconds.
-    #[error("the opening interval {opens}–{closes} must close after it opens (00:00 closes at midnight)")]
+    #[error(
+        "the opening interval {opens}–{closes} must close after it opens (00:00 closes at midnight)"
+    )]
     InvalidOpeningInterval {
         /// The opening time given.
         opens: NaiveTime,
@@ -213,7 +216,7 @@ pub struct DateException {
     first_day: NaiveDate,
     last_day: NaiveDate,
     kind: ExceptionKind,
-    reason: String,
+    reason: LocalizedText,
 }
 
 impl DateException {
@@ -222,7 +225,7 @@ impl DateException {
         first_day: NaiveDate,
         last_day: NaiveDate,
         kind: ExceptionKind,
-        reason: impl Into<String>,
+        reason: LocalizedText,
     ) -> Result<Self, OpeningHoursError> {
         if last_day < first_day {
             return Err(OpeningHoursError::LastDayBeforeFirstDay {
@@ -234,7 +237,7 @@ impl DateException {
             first_day,
             last_day,
             kind,
-            reason: reason.into(),
+            reason,
         })
     }
 
@@ -254,7 +257,7 @@ impl DateException {
     }
 
     /// Why, for people (e.g. "Juhannus").
-    pub fn reason(&self) -> &str {
+    pub fn reason(&self) -> &LocalizedText {
         &self.reason
     }
 
@@ -333,6 +336,10 @@ mod tests {
 
     const HELSINKI: Tz = chrono_tz::Europe::Helsinki;
 
+    fn fi(text: &str) -> LocalizedText {
+        LocalizedText::optional(Some(text.to_string()), None, None)
+    }
+
     fn t(h: u32, m: u32) -> NaiveTime {
         NaiveTime::from_hms_opt(h, m, 0).unwrap()
     }
@@ -409,7 +416,7 @@ mod tests {
             date(2026, 6, 20),
             date(2026, 6, 19),
             ExceptionKind::Closed,
-            "",
+            fi(""),
         )
         .unwrap_err();
         assert_eq!(err.code(), "LAST_DAY_BEFORE_FIRST_DAY");
@@ -507,14 +514,14 @@ mod tests {
             date(2026, 6, 19),
             date(2026, 6, 20),
             ExceptionKind::Closed,
-            "Juhannus",
+            fi("Juhannus"),
         )
         .unwrap();
         let short_day = DateException::new(
             date(2026, 6, 18),
             date(2026, 6, 18),
             ExceptionKind::SpecialHours(DayHours::new(vec![iv((10, 0), (12, 0))]).unwrap()),
-            "Aatonaatto",
+            fi("Aatonaatto"),
         )
         .unwrap();
         let window = range("2026-06-17T21:00:00Z", "2026-06-21T21:00:00Z");
@@ -539,7 +546,7 @@ mod tests {
                 date(2026, 12, 24),
                 date(2026, 12, 24),
                 ExceptionKind::SpecialHours(DayHours::new(vec![iv(a, b)]).unwrap()),
-                "Jouluaatto",
+                fi("Jouluaatto"),
             )
             .unwrap()
         };
@@ -552,7 +559,7 @@ mod tests {
             date(2026, 12, 20),
             date(2026, 12, 31),
             ExceptionKind::Closed,
-            "Joulutauko",
+            fi("Joulutauko"),
         )
         .unwrap();
         let all = [both[0].clone(), closed, both[1].clone()];

@@ -189,7 +189,10 @@ mod tests {
         let blocked = booking.expand(Duration::minutes(15), Duration::minutes(30));
         assert_eq!(blocked, range((9, 45), (12, 30)));
         // Negative buffers are ignored rather than shrinking the booking.
-        assert_eq!(booking.expand(Duration::hours(-1), Duration::zero()), booking);
+        assert_eq!(
+            booking.expand(Duration::hours(-1), Duration::zero()),
+            booking
+        );
         // Saturates instead of overflowing.
         let huge = booking.expand(Duration::MAX, Duration::MAX);
         assert_eq!(huge.start(), DateTime::<Utc>::MIN_UTC);

@@ -2,7 +2,7 @@
 use std::sync::Arc;
 
 use async_graphql::Context;
-use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::{DataLoader, HashMapCache};
 use sea_orm::DatabaseConnection;
 
 use super::loaders::Loader;
@@ -24,15 +24,19 @@ pub struct AppState {
 pub struct RequestData {
     /// What the request may do.
     pub access: Access,
-    /// Batches relation look-ups of this request.
-    pub loader: DataLoader<Loader>,
+    /// Batches and caches relation look-ups of this request.
+    pub loader: DataLoader<Loader, HashMapCache>,
 }
 
 impl RequestData {
     /// Request data for `access`, with fresh loaders over `state`'s database.
     pub fn new(state: &Arc<AppState>, access: Access) -> Self {
         Self {
-            loader: DataLoader::new(Loader::new(state.db.clone()), tokio::spawn),
+            loader: DataLoader::with_cache(
+                Loader::new(state.db.clone()),
+                tokio::spawn,
+                HashMapCache::default(),
+            ),
             access,
         }
     }

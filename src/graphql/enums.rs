@@ -140,3 +140,23 @@ pub enum WhoMayBook {
     /// The owner and the organisations it has invited.
     InvitedOrganisations,
 }
+
+/// A day of the week.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "chrono::Weekday")]
+pub enum Weekday {
+    /// Maanantai.
+    Mon,
+    /// Tiistai.
+    Tue,
+    /// Keskiviikko.
+    Wed,
+    /// Torstai.
+    Thu,
+    /// Perjantai.
+    Fri,
+    /// Lauantai.
+    Sat,
+    /// Sunnuntai.
+    Sun,
+}

@@ -9,9 +9,10 @@ use super::context::{access, authorize, request, state};
 use super::enums::{
     AccessibilityFeature, Equipment, FacilityType, Language, OrganisationKind, WhoMayBook,
 };
-use super::loaders::{InvitedTo, load_error};
+use super::loaders::{ExceptionsOf, HoursOf, InvitedTo, load_error};
+use super::opening_hours::{DateException, OpeningInterval, date_exception, opening_intervals};
 use super::organisations::Organisation;
-use crate::domain::booking_rules::BookingRules;
+use crate::domain::booking_rules::{BookingRules, BookingRulesInput};
 use crate::domain::contact::{ContactPerson, EmailAddress, PhoneNumber, required_line};
 use crate::domain::facility::{
     self as domain, HourlyPrice as DomainPrice, validate_capacity, validate_coordinates,
@@ -86,15 +87,17 @@ pub struct BookingRulesView {
     min_duration_minutes: Option<i32>,
     /// Longest booking.
     max_duration_minutes: Option<i32>,
-    /// Bookings start and end on this grid (from local midnight).
-    slot_granularity_minutes: i32,
+    /// Bookings start and end on this grid, counted from local midnight (must divide 24 h).
+    slot_granularity_minutes: Option<i32>,
     /// How long before its start a booking must be made.
     min_notice_minutes: Option<i32>,
     /// How many days ahead bookings are taken.
     max_advance_days: Option<i32>,
     /// Kept free before each booking (setting up).
+    #[graphql(default)]
     buffer_before_minutes: i32,
     /// Kept free after each booking (cleaning).
+    #[graphql(default)]
     buffer_after_minutes: i32,
     /// Whether a manager approves each booking.
     approval_required: bool,
@@ -226,6 +229,28 @@ impl Facility {
         Ok(organisations)
     }
 
+    /// Weekly opening hours in local time, by weekday.
+    async fn opening_hours(&self, ctx: &Context<'_>) -> Result<Vec<OpeningInterval>> {
+        let weekly = request(ctx)?
+            .loader
+            .load_one(HoursOf(self.0.id))
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default();
+        Ok(opening_intervals(&weekly))
+    }
+
+    /// Closures and days of special hours, by first day.
+    async fn date_exceptions(&self, ctx: &Context<'_>) -> Result<Vec<DateException>> {
+        let exceptions = request(ctx)?
+            .loader
+            .load_one(ExceptionsOf(self.0.id))
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default();
+        Ok(exceptions.iter().map(date_exception).collect())
+    }
+
     /// What it costs.
     async fn pricing(&self) -> Pricing {
         Pricing {
@@ -245,18 +270,20 @@ impl Facility {
 
     /// Booking rules.
     async fn rules(&self) -> BookingRulesView {
-        let to_i32 = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
-        let rules = self.0.spec.rules.to_minutes();
+        let rules = &self.0.spec.rules;
+        let minutes = |d: chrono::Duration| i32::try_from(d.num_minutes()).unwrap_or(i32::MAX);
         BookingRulesView {
-            min_duration_minutes: rules.min_duration.map(to_i32),
-            max_duration_minutes: rules.max_duration.map(to_i32),
-            slot_granularity_minutes: to_i32(rules.slot_granularity),
-            min_notice_minutes: rules.min_notice.map(to_i32),
-            max_advance_days: rules.max_advance_days.map(to_i32),
-            buffer_before_minutes: to_i32(rules.buffer_before),
-            buffer_after_minutes: to_i32(rules.buffer_after),
-            approval_required: rules.approval_required,
-            cancellation_notice_minutes: rules.cancellation_notice.map(to_i32),
+            min_duration_minutes: rules.min_duration().map(minutes),
+            max_duration_minutes: rules.max_duration().map(minutes),
+            slot_granularity_minutes: rules.slot_granularity().map(minutes),
+            min_notice_minutes: rules.min_notice().map(minutes),
+            max_advance_days: rules
+                .max_advance_days()
+                .map(|d| i32::try_from(d).unwrap_or(i32::MAX)),
+            buffer_before_minutes: minutes(rules.buffer_before()),
+            buffer_after_minutes: minutes(rules.buffer_after()),
+            approval_required: rules.approval_required(),
+            cancellation_notice_minutes: rules.cancellation_notice().map(minutes),
         }
     }
 
@@ -286,6 +313,7 @@ pub struct ContactInput {
     /// Phone.
     phone: Option<String>,
     /// Show email and phone to everyone (default: only to the owner's members).
+    #[graphql(default)]
     public: bool,
 }
 
@@ -312,8 +340,10 @@ pub struct FacilityInput {
     /// How many people fit in.
     pub capacity: i32,
     /// Accessibility features.
+    #[graphql(default)]
     pub accessibility: Vec<AccessibilityFeature>,
     /// Equipment.
+    #[graphql(default)]
     pub equipment: Vec<Equipment>,
     /// IANA time zone (default: the service's default, Europe/Helsinki).
     pub time_zone: Option<String>,
@@ -322,10 +352,12 @@ pub struct FacilityInput {
     /// Who may book.
     pub who_may_book: WhoMayBook,
     /// Ids of organisations invited to book (with `INVITED_ORGANISATIONS`).
+    #[graphql(default)]
     pub invited_organisation_ids: Vec<ID>,
     /// Free of charge for non-profit, public-good use.
     pub free_for_non_profit: bool,
     /// Hourly prices by customer kind.
+    #[graphql(default)]
     pub hourly_prices: Vec<HourlyPrice>,
     /// Booking rules.
     pub rules: BookingRulesView,
@@ -342,23 +374,20 @@ fn optional_non_negative(field: &str, value: Option<i32>) -> Result<Option<u32>,
 
 impl BookingRulesView {
     fn into_rules(self) -> Result<BookingRules, ValidationError> {
-        BookingRules::from_minutes(
-            optional_non_negative("rules.minDurationMinutes", self.min_duration_minutes)?,
-            optional_non_negative("rules.maxDurationMinutes", self.max_duration_minutes)?,
-            non_negative(
-                "rules.slotGranularityMinutes",
-                self.slot_granularity_minutes,
-            )?,
-            optional_non_negative("rules.minNoticeMinutes", self.min_notice_minutes)?,
-            optional_non_negative("rules.maxAdvanceDays", self.max_advance_days)?,
-            non_negative("rules.bufferBeforeMinutes", self.buffer_before_minutes)?,
-            non_negative("rules.bufferAfterMinutes", self.buffer_after_minutes)?,
-            self.approval_required,
-            optional_non_negative(
-                "rules.cancellationNoticeMinutes",
-                self.cancellation_notice_minutes,
-            )?,
-        )
+        let minutes = |v: Option<i32>| v.map(|m| chrono::Duration::minutes(i64::from(m)));
+        BookingRules::new(BookingRulesInput {
+            min_duration: minutes(self.min_duration_minutes),
+            max_duration: minutes(self.max_duration_minutes),
+            slot_granularity: minutes(self.slot_granularity_minutes),
+            min_notice: minutes(self.min_notice_minutes),
+            max_advance_days: optional_non_negative("rules.maxAdvanceDays", self.max_advance_days)?,
+            buffer_before: minutes(Some(self.buffer_before_minutes)),
+            buffer_after: minutes(Some(self.buffer_after_minutes)),
+            approval_required: self.approval_required,
+            cancellation_notice: minutes(self.cancellation_notice_minutes),
+        })
+        // The domain names durations (`rules.minDuration`); the API counts them in minutes.
+        .map_err(|e| ValidationError::new(format!("{}Minutes", e.field()), e.code(), e.to_string()))
     }
 }
 
@@ -562,6 +591,22 @@ impl FacilityQuery {
         let filter = filter.unwrap_or_default().into_filter(ctx)?;
         let visibility = visibility(access(ctx)?);
         let rows = service::list(&state(ctx)?.db, &filter, &visibility, page).await?;
+        if ctx
+            .look_ahead()
+            .field("edges")
+            .field("node")
+            .field("owner")
+            .exists()
+        {
+            // One batch for the whole page, whatever the runtime's timing; the
+            // nodes' `owner` resolvers then hit the request's cache.
+            let owners: Vec<_> = rows.rows.iter().map(|f| f.owner_id).collect();
+            request(ctx)?
+                .loader
+                .load_many(owners)
+                .await
+                .map_err(load_error)?;
+        }
         Ok(connection(page, rows, |f| f.id.0, Facility))
     }
 }
@@ -570,7 +615,8 @@ impl FacilityQuery {
 #[derive(Default)]
 pub struct FacilityMutation;
 
-async fn managed_facility(ctx: &Context<'_>, id: &ID) -> Result<service::Facility, AppError> {
+/// The facility `id` if the request may change it.
+pub async fn managed_facility(ctx: &Context<'_>, id: &ID) -> Result<service::Facility, AppError> {
     let id = FacilityId(parse_id("id", id)?);
     let facility = visible_facility(ctx, id).await?;
     authorize(

@@ -6,10 +6,11 @@ use async_graphql::dataloader::Loader as LoaderTrait;
 use sea_orm::DatabaseConnection;
 
 use crate::domain::ids::{FacilityId, OrganisationId, UserId};
+use crate::domain::opening_hours::{DateException, WeeklyHours};
 use crate::error::AppError;
-use crate::service::facilities;
 use crate::service::organisations::{self, Organisation};
 use crate::service::users::{self, Member, User};
+use crate::service::{facilities, opening_hours};
 
 /// Loads relations of one request in batches.
 pub struct Loader {
@@ -22,6 +23,14 @@ impl Loader {
         Self { db }
     }
 }
+
+/// Key: the weekly opening hours of a facility.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HoursOf(pub FacilityId);
+
+/// Key: the dated exceptions of a facility.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ExceptionsOf(pub FacilityId);
 
 /// Loader errors are shared between the resolvers that waited for the batch.
 pub type LoadError = Arc<AppError>;
@@ -91,6 +100,34 @@ impl LoaderTrait<InvitedTo> for Loader {
                 .push(organisation);
         }
         Ok(map)
+    }
+}
+
+impl LoaderTrait<HoursOf> for Loader {
+    type Value = WeeklyHours;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[HoursOf]) -> Result<HashMap<HoursOf, WeeklyHours>, LoadError> {
+        let ids: Vec<_> = keys.iter().map(|k| k.0).collect();
+        let hours = opening_hours::weekly_hours_of(&self.db, &ids).await?;
+        Ok(hours.into_iter().map(|(id, h)| (HoursOf(id), h)).collect())
+    }
+}
+
+impl LoaderTrait<ExceptionsOf> for Loader {
+    type Value = Vec<DateException>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[ExceptionsOf],
+    ) -> Result<HashMap<ExceptionsOf, Vec<DateException>>, LoadError> {
+        let ids: Vec<_> = keys.iter().map(|k| k.0).collect();
+        let exceptions = opening_hours::exceptions_of(&self.db, &ids).await?;
+        Ok(exceptions
+            .into_iter()
+            .map(|(id, e)| (ExceptionsOf(id), e))
+            .collect())
     }
 }
 

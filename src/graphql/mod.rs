@@ -10,6 +10,7 @@ pub mod enums;
 pub mod error;
 pub mod facilities;
 pub mod loaders;
+pub mod opening_hours;
 pub mod organisations;
 pub mod users;
 
@@ -30,6 +31,7 @@ pub struct Mutation(
     users::UserMutation,
     organisations::OrganisationMutation,
     facilities::FacilityMutation,
+    opening_hours::OpeningHoursMutation,
 );
 
 /// The schema type.

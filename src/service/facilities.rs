@@ -10,7 +10,7 @@ use sea_orm::{
 
 use super::organisations::text_condition;
 use super::pagination::{Page, PageRequest, fetch_page};
-use crate::domain::booking_rules::BookingRules;
+use crate::domain::booking_rules::{BookingRules, BookingRulesInput};
 use crate::domain::contact::ContactPerson;
 use crate::domain::facility::{
     AccessibilityFeatures, EquipmentSet, FacilityType, HourlyPrice, WhoMayBook,
@@ -110,22 +110,22 @@ fn corrupt(what: &str) -> AppError {
     AppError::internal(format!("corrupt facility {what} in the database"))
 }
 
-fn minutes(value: Option<i32>) -> Option<u32> {
-    value.and_then(|v| u32::try_from(v).ok())
+fn minutes(value: Option<i32>) -> Option<chrono::Duration> {
+    value.map(|v| chrono::Duration::minutes(i64::from(v)))
 }
 
 fn to_facility(m: facility::Model) -> AppResult<Facility> {
-    let rules = BookingRules::from_minutes(
-        minutes(m.min_duration_minutes),
-        minutes(m.max_duration_minutes),
-        u32::try_from(m.slot_granularity_minutes).map_err(|_| corrupt("granularity"))?,
-        minutes(m.min_notice_minutes),
-        minutes(m.max_advance_days),
-        u32::try_from(m.buffer_before_minutes).map_err(|_| corrupt("buffer"))?,
-        u32::try_from(m.buffer_after_minutes).map_err(|_| corrupt("buffer"))?,
-        m.approval_required,
-        minutes(m.cancellation_notice_minutes),
-    )
+    let rules = BookingRules::new(BookingRulesInput {
+        min_duration: minutes(m.min_duration_minutes),
+        max_duration: minutes(m.max_duration_minutes),
+        slot_granularity: minutes(m.slot_granularity_minutes),
+        min_notice: minutes(m.min_notice_minutes),
+        max_advance_days: m.max_advance_days.and_then(|d| u32::try_from(d).ok()),
+        buffer_before: minutes(Some(m.buffer_before_minutes)),
+        buffer_after: minutes(Some(m.buffer_after_minutes)),
+        approval_required: m.approval_required,
+        cancellation_notice: minutes(m.cancellation_notice_minutes),
+    })
     .map_err(|_| corrupt("rules"))?;
     let spec = FacilitySpec {
         name: LocalizedText::optional(m.name_fi, m.name_sv, m.name_en),
@@ -177,8 +177,9 @@ fn to_facility(m: facility::Model) -> AppResult<Facility> {
     })
 }
 
-fn opt_i32(value: Option<u32>) -> Option<i32> {
-    value.map(|v| i32::try_from(v).unwrap_or(i32::MAX))
+/// Whole minutes of a duration, for storage.
+fn to_minutes(value: chrono::Duration) -> i32 {
+    i32::try_from(value.num_minutes()).unwrap_or(i32::MAX)
 }
 
 fn apply(spec: &FacilitySpec, model: &mut facility::ActiveModel) -> AppResult<()> {
@@ -210,16 +211,18 @@ fn apply(spec: &FacilitySpec, model: &mut facility::ActiveModel) -> AppResult<()
     model.free_for_non_profit = Set(spec.free_for_non_profit);
     model.hourly_prices =
         Set(serde_json::to_string(&spec.hourly_prices).map_err(AppError::internal)?);
-    let rules = spec.rules.to_minutes();
-    model.min_duration_minutes = Set(opt_i32(rules.min_duration));
-    model.max_duration_minutes = Set(opt_i32(rules.max_duration));
-    model.slot_granularity_minutes = Set(to_i32(rules.slot_granularity)?);
-    model.min_notice_minutes = Set(opt_i32(rules.min_notice));
-    model.max_advance_days = Set(opt_i32(rules.max_advance_days));
-    model.buffer_before_minutes = Set(to_i32(rules.buffer_before)?);
-    model.buffer_after_minutes = Set(to_i32(rules.buffer_after)?);
-    model.approval_required = Set(rules.approval_required);
-    model.cancellation_notice_minutes = Set(opt_i32(rules.cancellation_notice));
+    let rules = &spec.rules;
+    model.min_duration_minutes = Set(rules.min_duration().map(to_minutes));
+    model.max_duration_minutes = Set(rules.max_duration().map(to_minutes));
+    model.slot_granularity_minutes = Set(rules.slot_granularity().map(to_minutes));
+    model.min_notice_minutes = Set(rules.min_notice().map(to_minutes));
+    model.max_advance_days = Set(rules
+        .max_advance_days()
+        .map(|d| i32::try_from(d).unwrap_or(i32::MAX)));
+    model.buffer_before_minutes = Set(to_minutes(rules.buffer_before()));
+    model.buffer_after_minutes = Set(to_minutes(rules.buffer_after()));
+    model.approval_required = Set(rules.approval_required());
+    model.cancellation_notice_minutes = Set(rules.cancellation_notice().map(to_minutes));
     model.updated_at = Set(Utc::now());
     Ok(())
 }

@@ -3,6 +3,7 @@
 pub mod database;
 pub mod facilities;
 pub mod municipalities;
+pub mod opening_hours;
 pub mod organisations;
 pub mod pagination;
 pub mod users;

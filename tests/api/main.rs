@@ -1,0 +1,10 @@
+//! Integration tests: each test starts the real server on a free port with a
+//! fresh database (SQLite, or PostgreSQL when TEST_DATABASE_URL is set) and
+//! speaks HTTP to it.
+mod helpers;
+
+mod demo;
+mod facilities;
+mod organisations;
+mod schema;
+mod server;
