@@ -82,6 +82,7 @@ enum ApiToken {
 }
 
 #[derive(DeriveIden)]
+#[expect(clippy::enum_variant_names, reason = "the variants name the table's columns")]
 enum Facility {
     Table,
     Id,
