@@ -21,6 +21,17 @@ pub enum AppError {
     /// An input value broke a rule (`VALIDATION`, with the field and a reason).
     #[error(transparent)]
     Validation(#[from] ValidationError),
+    /// A booking broke one or more of the facility's rules (`VALIDATION`, with
+    /// the first violation's field and reason, and all of them in `violations`).
+    #[error("the booking breaks the facility's rules: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    RuleViolations(Vec<ValidationError>),
+    /// The requested time overlaps bookings that hold it (`CONFLICT`, with the
+    /// taken intervals in `conflicts`, without their private details).
+    #[error("the time is already booked")]
+    BookingConflict {
+        /// The blocked intervals that overlap the request.
+        conflicts: Vec<crate::domain::time_range::TimeRange>,
+    },
     /// The change collides with existing data (`CONFLICT`).
     #[error("{message}")]
     Conflict {
@@ -41,8 +52,8 @@ impl AppError {
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::NotFound { .. } => "NOT_FOUND",
-            Self::Validation(_) => "VALIDATION",
-            Self::Conflict { .. } => "CONFLICT",
+            Self::Validation(_) | Self::RuleViolations(_) => "VALIDATION",
+            Self::Conflict { .. } | Self::BookingConflict { .. } => "CONFLICT",
             Self::Internal(_) => "INTERNAL",
         }
     }

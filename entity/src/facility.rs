@@ -7,6 +7,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub owner_id: i64,
+    /// The divisible facility this one is a part of (a half of a gym, a section of a hall).
+    pub parent_id: Option<i64>,
     pub name_fi: Option<String>,
     pub name_sv: Option<String>,
     pub name_en: Option<String>,
@@ -42,6 +44,10 @@ pub struct Model {
     pub buffer_after_minutes: i32,
     pub approval_required: bool,
     pub cancellation_notice_minutes: Option<i32>,
+    /// At most this many future blocking bookings per booking organisation.
+    pub max_future_bookings_per_organisation: Option<i32>,
+    /// At most this many booked minutes per organisation in one ISO week.
+    pub max_weekly_minutes_per_organisation: Option<i32>,
     pub published: bool,
     /// Lower-cased names and descriptions in all languages, for text search.
     pub search_text: String,

@@ -3,6 +3,10 @@
 
 pub mod api_token;
 pub mod app_user;
+pub mod booking;
+pub mod booking_history;
+pub mod booking_occupancy;
+pub mod booking_series;
 pub mod facility;
 pub mod facility_exception;
 pub mod facility_invited_organisation;

@@ -82,11 +82,15 @@ enum ApiToken {
 }
 
 #[derive(DeriveIden)]
-#[expect(clippy::enum_variant_names, reason = "the variants name the table's columns")]
+#[expect(
+    clippy::enum_variant_names,
+    reason = "the variants name the table's columns"
+)]
 enum Facility {
     Table,
     Id,
     OwnerId,
+    ParentId,
     NameFi,
     NameSv,
     NameEn,
@@ -119,6 +123,8 @@ enum Facility {
     BufferAfterMinutes,
     ApprovalRequired,
     CancellationNoticeMinutes,
+    MaxFutureBookingsPerOrganisation,
+    MaxWeeklyMinutesPerOrganisation,
     Published,
     SearchText,
     CreatedAt,
@@ -301,6 +307,7 @@ impl MigrationTrait for Migration {
                     .table(Facility::Table)
                     .col(big_pk_auto(Facility::Id))
                     .col(big_integer(Facility::OwnerId))
+                    .col(big_integer_null(Facility::ParentId))
                     .col(string_null(Facility::NameFi))
                     .col(string_null(Facility::NameSv))
                     .col(string_null(Facility::NameEn))
@@ -333,6 +340,8 @@ impl MigrationTrait for Migration {
                     .col(integer(Facility::BufferAfterMinutes))
                     .col(boolean(Facility::ApprovalRequired))
                     .col(integer_null(Facility::CancellationNoticeMinutes))
+                    .col(integer_null(Facility::MaxFutureBookingsPerOrganisation))
+                    .col(integer_null(Facility::MaxWeeklyMinutesPerOrganisation))
                     .col(boolean(Facility::Published))
                     .col(text(Facility::SearchText))
                     .col(timestamp_with_time_zone(Facility::CreatedAt))
@@ -340,6 +349,10 @@ impl MigrationTrait for Migration {
                     .foreign_key(&mut foreign_key(
                         (Facility::Table, Facility::OwnerId),
                         (Organisation::Table, Organisation::Id),
+                    ))
+                    .foreign_key(&mut foreign_key(
+                        (Facility::Table, Facility::ParentId),
+                        (Facility::Table, Facility::Id),
                     ))
                     .foreign_key(
                         ForeignKey::create()
@@ -352,6 +365,7 @@ impl MigrationTrait for Migration {
         for (name, column) in [
             ("facility_owner", Facility::OwnerId),
             ("facility_municipality", Facility::MunicipalityCode),
+            ("facility_parent", Facility::ParentId),
         ] {
             manager
                 .create_index(

@@ -150,6 +150,48 @@ pub fn validate_prices(prices: &[HourlyPrice]) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// Caps on how much of a facility one booking organisation may hold.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BookingQuota {
+    /// At most this many future blocking bookings.
+    pub max_future_bookings: Option<u32>,
+    /// At most this many booked minutes in one ISO week (Monday to Sunday, local time).
+    pub max_weekly_minutes: Option<u32>,
+}
+
+impl BookingQuota {
+    /// Checks that the caps, where given, are positive.
+    pub fn new(
+        max_future_bookings: Option<u32>,
+        max_weekly_minutes: Option<u32>,
+    ) -> Result<Self, ValidationError> {
+        for (field, value) in [
+            (
+                "rules.maxFutureBookingsPerOrganisation",
+                max_future_bookings,
+            ),
+            ("rules.maxWeeklyMinutesPerOrganisation", max_weekly_minutes),
+        ] {
+            if value == Some(0) {
+                return Err(ValidationError::new(
+                    field,
+                    "INVALID_QUOTA",
+                    "a quota is a positive number; leave it out for none",
+                ));
+            }
+        }
+        Ok(Self {
+            max_future_bookings,
+            max_weekly_minutes,
+        })
+    }
+
+    /// True when any cap is set.
+    pub fn is_limited(&self) -> bool {
+        self.max_future_bookings.is_some() || self.max_weekly_minutes.is_some()
+    }
+}
+
 /// Checks a facility's capacity: a positive number of people.
 pub fn validate_capacity(capacity: i32) -> Result<u32, ValidationError> {
     u32::try_from(capacity)

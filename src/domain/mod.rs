@@ -1,5 +1,6 @@
 //! The rules of the service as plain Rust: no GraphQL, HTTP or database here.
 pub mod availability;
+pub mod booking;
 pub mod booking_rules;
 pub mod business_id;
 pub mod contact;

@@ -74,6 +74,22 @@ impl Access {
         self.is_coordinator() || self.role_in(owner).is_some()
     }
 
+    /// Booking in the name of `organisation`: any member, and the coordinator.
+    pub fn can_book_for(&self, organisation: OrganisationId) -> bool {
+        self.has_role(organisation, Role::Booker)
+    }
+
+    /// Approving, rejecting and cancelling any booking of the owner's facilities.
+    pub fn can_manage_bookings_at(&self, owner: OrganisationId) -> bool {
+        self.has_role(owner, Role::FacilityManager)
+    }
+
+    /// Seeing a booking's private details: the booking organisation's members, the
+    /// facility owner's members and the coordinator.
+    pub fn can_see_booking_of(&self, booker: OrganisationId, owner: OrganisationId) -> bool {
+        self.is_coordinator() || self.role_in(booker).is_some() || self.role_in(owner).is_some()
+    }
+
     /// Seeing the organisation's member list.
     pub fn can_see_members_of(&self, organisation: OrganisationId) -> bool {
         self.is_coordinator() || self.role_in(organisation).is_some()
@@ -106,6 +122,17 @@ mod tests {
         assert!(manager.can_manage_facilities_of(OrganisationId(7)));
         assert!(!manager.can_manage_facilities_of(OrganisationId(8)));
         assert!(!manager.can_manage_organisation(OrganisationId(7)));
+    }
+
+    #[test]
+    fn bookers_book_for_their_own_organisation_only() {
+        let booker = member(7, Role::Booker);
+        assert!(booker.can_book_for(OrganisationId(7)));
+        assert!(!booker.can_book_for(OrganisationId(8)));
+        assert!(!booker.can_manage_bookings_at(OrganisationId(7)));
+        assert!(booker.can_see_booking_of(OrganisationId(7), OrganisationId(9)));
+        assert!(!booker.can_see_booking_of(OrganisationId(8), OrganisationId(9)));
+        assert!(member(9, Role::FacilityManager).can_manage_bookings_at(OrganisationId(9)));
     }
 
     #[test]

@@ -15,6 +15,35 @@ impl ErrorExtensions for AppError {
                     ext.set("field", v.field.as_str());
                     ext.set("reason", v.reason);
                 }
+                AppError::RuleViolations(violations) => {
+                    if let Some(first) = violations.first() {
+                        ext.set("field", first.field.as_str());
+                        ext.set("reason", first.reason);
+                    }
+                    let list: Vec<async_graphql::Value> = violations
+                        .iter()
+                        .map(|v| {
+                            async_graphql::value!({
+                                "field": v.field.as_str(),
+                                "reason": v.reason,
+                                "message": v.message.as_str(),
+                            })
+                        })
+                        .collect();
+                    ext.set("violations", list);
+                }
+                AppError::BookingConflict { conflicts } => {
+                    let list: Vec<async_graphql::Value> = conflicts
+                        .iter()
+                        .map(|c| {
+                            async_graphql::value!({
+                                "start": c.start().to_rfc3339(),
+                                "end": c.end().to_rfc3339(),
+                            })
+                        })
+                        .collect();
+                    ext.set("conflicts", list);
+                }
                 AppError::Conflict {
                     field: Some(field), ..
                 } => ext.set("field", field.as_str()),

@@ -9,14 +9,14 @@ use super::context::{access, authorize, request, state};
 use super::enums::{
     AccessibilityFeature, Equipment, FacilityType, Language, OrganisationKind, WhoMayBook,
 };
-use super::loaders::{ExceptionsOf, HoursOf, InvitedTo, load_error};
+use super::loaders::{ExceptionsOf, HoursOf, InvitedTo, PartsOf, load_error};
 use super::opening_hours::{DateException, OpeningInterval, date_exception, opening_intervals};
 use super::organisations::Organisation;
 use crate::domain::booking_rules::{BookingRules, BookingRulesInput};
 use crate::domain::contact::{ContactPerson, EmailAddress, PhoneNumber, required_line};
 use crate::domain::facility::{
-    self as domain, HourlyPrice as DomainPrice, validate_capacity, validate_coordinates,
-    validate_postal_code, validate_prices,
+    self as domain, BookingQuota, HourlyPrice as DomainPrice, validate_capacity,
+    validate_coordinates, validate_postal_code, validate_prices,
 };
 use crate::domain::ids::{FacilityId, OrganisationId};
 use crate::domain::permissions::Access;
@@ -103,6 +103,10 @@ pub struct BookingRulesView {
     approval_required: bool,
     /// How long before its start a booker may still cancel.
     cancellation_notice_minutes: Option<i32>,
+    /// At most this many future bookings per booking organisation.
+    max_future_bookings_per_organisation: Option<i32>,
+    /// At most this many booked minutes per organisation in one week (Monday to Sunday).
+    max_weekly_minutes_per_organisation: Option<i32>,
 }
 
 #[Object]
@@ -271,6 +275,7 @@ impl Facility {
     /// Booking rules.
     async fn rules(&self) -> BookingRulesView {
         let rules = &self.0.spec.rules;
+        let quota = self.0.spec.quota;
         let minutes = |d: chrono::Duration| i32::try_from(d.num_minutes()).unwrap_or(i32::MAX);
         BookingRulesView {
             min_duration_minutes: rules.min_duration().map(minutes),
@@ -284,7 +289,37 @@ impl Facility {
             buffer_after_minutes: minutes(rules.buffer_after()),
             approval_required: rules.approval_required(),
             cancellation_notice_minutes: rules.cancellation_notice().map(minutes),
+            max_future_bookings_per_organisation: quota
+                .max_future_bookings
+                .map(|v| i32::try_from(v).unwrap_or(i32::MAX)),
+            max_weekly_minutes_per_organisation: quota
+                .max_weekly_minutes
+                .map(|v| i32::try_from(v).unwrap_or(i32::MAX)),
         }
+    }
+
+    /// The divisible facility this is a part of.
+    async fn part_of(&self, ctx: &Context<'_>) -> Result<Option<Facility>> {
+        match self.0.parent_id {
+            Some(parent) => Ok(Some(Facility(visible_facility(ctx, parent).await?))),
+            None => Ok(None),
+        }
+    }
+
+    /// The parts of a divisible facility.
+    async fn parts(&self, ctx: &Context<'_>) -> Result<Vec<Facility>> {
+        let parts = request(ctx)?
+            .loader
+            .load_one(PartsOf(self.0.id))
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default();
+        let access = access(ctx)?;
+        Ok(parts
+            .into_iter()
+            .filter(|p| p.published || access.can_see_private_facility_data(p.owner_id))
+            .map(Facility)
+            .collect())
     }
 
     /// Visible to everyone, or a draft that only its owner sees.
@@ -469,6 +504,16 @@ impl FacilityInput {
                 who_may_book: self.who_may_book.into(),
                 free_for_non_profit: self.free_for_non_profit,
                 hourly_prices,
+                quota: BookingQuota::new(
+                    optional_non_negative(
+                        "rules.maxFutureBookingsPerOrganisation",
+                        self.rules.max_future_bookings_per_organisation,
+                    )?,
+                    optional_non_negative(
+                        "rules.maxWeeklyMinutesPerOrganisation",
+                        self.rules.max_weekly_minutes_per_organisation,
+                    )?,
+                )?,
                 rules: self.rules.into_rules()?,
             };
             Ok((spec, invited))
@@ -629,14 +674,21 @@ pub async fn managed_facility(ctx: &Context<'_>, id: &ID) -> Result<service::Fac
 
 #[Object]
 impl FacilityMutation {
-    /// Lists a new facility of `ownerId`, published at once.
+    /// Lists a new facility of `ownerId`, published at once. With `partOfId` it is a
+    /// part of a divisible facility (a half of a gym): booking the whole then holds
+    /// every part, and booking a part holds the whole.
     async fn create_facility(
         &self,
         ctx: &Context<'_>,
         owner_id: ID,
         input: FacilityInput,
+        part_of_id: Option<ID>,
     ) -> Result<Facility> {
         let owner = OrganisationId(parse_id("ownerId", &owner_id).map_err(AppError::from)?);
+        let parent = part_of_id
+            .map(|id| parse_id("partOfId", &id).map(FacilityId))
+            .transpose()
+            .map_err(AppError::from)?;
         authorize(
             ctx,
             |a| a.can_manage_facilities_of(owner),
@@ -644,7 +696,7 @@ impl FacilityMutation {
         )?;
         let (spec, invited) = input.into_spec(ctx)?;
         Ok(Facility(
-            service::create(&state(ctx)?.db, owner, spec, &invited).await?,
+            service::create(&state(ctx)?.db, owner, spec, &invited, parent).await?,
         ))
     }
 

@@ -24,6 +24,10 @@ impl Loader {
     }
 }
 
+/// Key: the parts of a divisible facility.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PartsOf(pub FacilityId);
+
 /// Key: the weekly opening hours of a facility.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HoursOf(pub FacilityId);
@@ -98,6 +102,24 @@ impl LoaderTrait<InvitedTo> for Loader {
             map.entry(InvitedTo(facility))
                 .or_default()
                 .push(organisation);
+        }
+        Ok(map)
+    }
+}
+
+impl LoaderTrait<PartsOf> for Loader {
+    type Value = Vec<facilities::Facility>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[PartsOf],
+    ) -> Result<HashMap<PartsOf, Vec<facilities::Facility>>, LoadError> {
+        let ids: Vec<_> = keys.iter().map(|k| k.0).collect();
+        let mut map: HashMap<PartsOf, Vec<facilities::Facility>> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for (whole, part) in facilities::parts_of(&self.db, &ids).await? {
+            map.entry(PartsOf(whole)).or_default().push(part);
         }
         Ok(map)
     }

@@ -3,6 +3,7 @@ use std::sync::Arc;
 
 use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema};
 
+pub mod bookings;
 pub mod common;
 pub mod connection;
 pub mod context;
@@ -22,6 +23,7 @@ pub struct Query(
     users::UserQuery,
     organisations::OrganisationQuery,
     facilities::FacilityQuery,
+    bookings::BookingQuery,
     common::MunicipalityQuery,
 );
 
@@ -32,6 +34,7 @@ pub struct Mutation(
     organisations::OrganisationMutation,
     facilities::FacilityMutation,
     opening_hours::OpeningHoursMutation,
+    bookings::BookingMutation,
 );
 
 /// The schema type.

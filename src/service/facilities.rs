@@ -4,20 +4,22 @@ use chrono_tz::Tz;
 use entity::{facility, facility_invited_organisation as invited, organisation};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
-    QueryTrait, Select, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select, Set, TransactionSession, TransactionTrait,
 };
 
+use super::bookings::occupancy::{self, begin_write};
 use super::organisations::text_condition;
 use super::pagination::{Page, PageRequest, fetch_page};
 use crate::domain::booking_rules::{BookingRules, BookingRulesInput};
 use crate::domain::contact::ContactPerson;
 use crate::domain::facility::{
-    AccessibilityFeatures, EquipmentSet, FacilityType, HourlyPrice, WhoMayBook,
+    AccessibilityFeatures, BookingQuota, EquipmentSet, FacilityType, HourlyPrice, WhoMayBook,
 };
 use crate::domain::ids::{FacilityId, OrganisationId};
 use crate::domain::localized::{LocalizedText, search_text};
 use crate::domain::organisation::OrganisationKind;
+use crate::domain::validation::ValidationError;
 use crate::error::{AppError, AppResult};
 
 /// A facility as the service knows it.
@@ -27,6 +29,8 @@ pub struct Facility {
     pub id: FacilityId,
     /// The organisation that lends it.
     pub owner_id: OrganisationId,
+    /// The divisible facility this one is a part of.
+    pub parent_id: Option<FacilityId>,
     /// Everything the owner said about it.
     pub spec: FacilitySpec,
     /// Visible to everyone, or a draft only its owner sees.
@@ -72,6 +76,8 @@ pub struct FacilitySpec {
     pub hourly_prices: Vec<HourlyPrice>,
     /// Booking rules.
     pub rules: BookingRules,
+    /// Caps per booking organisation.
+    pub quota: BookingQuota,
 }
 
 /// Filters of the facility list; all given filters must match.
@@ -166,10 +172,19 @@ fn to_facility(m: facility::Model) -> AppResult<Facility> {
         free_for_non_profit: m.free_for_non_profit,
         hourly_prices: serde_json::from_str(&m.hourly_prices).map_err(|_| corrupt("prices"))?,
         rules,
+        quota: BookingQuota {
+            max_future_bookings: m
+                .max_future_bookings_per_organisation
+                .and_then(|v| u32::try_from(v).ok()),
+            max_weekly_minutes: m
+                .max_weekly_minutes_per_organisation
+                .and_then(|v| u32::try_from(v).ok()),
+        },
     };
     Ok(Facility {
         id: FacilityId(m.id),
         owner_id: OrganisationId(m.owner_id),
+        parent_id: m.parent_id.map(FacilityId),
         spec,
         published: m.published,
         created_at: m.created_at,
@@ -223,6 +238,9 @@ fn apply(spec: &FacilitySpec, model: &mut facility::ActiveModel) -> AppResult<()
     model.buffer_after_minutes = Set(to_minutes(rules.buffer_after()));
     model.approval_required = Set(rules.approval_required());
     model.cancellation_notice_minutes = Set(rules.cancellation_notice().map(to_minutes));
+    let cap = |v: Option<u32>| v.map(|v| i32::try_from(v).unwrap_or(i32::MAX));
+    model.max_future_bookings_per_organisation = Set(cap(spec.quota.max_future_bookings));
+    model.max_weekly_minutes_per_organisation = Set(cap(spec.quota.max_weekly_minutes));
     model.updated_at = Set(Utc::now());
     Ok(())
 }
@@ -259,20 +277,41 @@ async fn replace_invited(
 }
 
 /// Creates a facility owned by `owner`, published at once; `invited` may book it
-/// when its policy is `INVITED_ORGANISATIONS`.
+/// when its policy is `INVITED_ORGANISATIONS`. A facility created as a part of
+/// `parent` (a half of a gym) takes over the parent's current bookings, since
+/// booking the whole holds every part.
 pub async fn create(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &DatabaseConnection,
     owner: OrganisationId,
     spec: FacilitySpec,
     invited: &[OrganisationId],
+    parent: Option<FacilityId>,
 ) -> AppResult<Facility> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     organisation::Entity::find_by_id(owner.0)
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("organisation", owner))?;
+    if let Some(parent) = parent {
+        let whole = get(&txn, parent).await?;
+        if whole.owner_id != owner {
+            return Err(AppError::from(ValidationError::new(
+                "partOfId",
+                "PART_OF_OTHER_OWNER",
+                "a part belongs to the owner of the whole",
+            )));
+        }
+        if whole.parent_id.is_some() {
+            return Err(AppError::from(ValidationError::new(
+                "partOfId",
+                "NESTED_PART",
+                "a part cannot itself be divided",
+            )));
+        }
+    }
     let mut model = facility::ActiveModel {
         owner_id: Set(owner.0),
+        parent_id: Set(parent.map(|p| p.0)),
         published: Set(true),
         created_at: Set(Utc::now()),
         ..Default::default()
@@ -280,6 +319,9 @@ pub async fn create(
     apply(&spec, &mut model)?;
     let inserted = model.insert(&txn).await?;
     replace_invited(&txn, FacilityId(inserted.id), invited).await?;
+    if let Some(parent) = parent {
+        occupancy::extend_to_new_part(&txn, parent, FacilityId(inserted.id)).await?;
+    }
     txn.commit().await?;
     to_facility(inserted)
 }
@@ -327,6 +369,24 @@ pub async fn get(db: &impl ConnectionTrait, id: FacilityId) -> AppResult<Facilit
         .await?
         .ok_or_else(|| AppError::not_found("facility", id))
         .and_then(to_facility)
+}
+
+/// The parts of these divisible facilities, as (whole, part) pairs.
+pub async fn parts_of(
+    db: &impl ConnectionTrait,
+    ids: &[FacilityId],
+) -> AppResult<Vec<(FacilityId, Facility)>> {
+    facility::Entity::find()
+        .filter(facility::Column::ParentId.is_in(ids.iter().map(|i| i.0)))
+        .order_by_asc(facility::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let whole = FacilityId(m.parent_id.unwrap_or_default());
+            Ok((whole, to_facility(m)?))
+        })
+        .collect()
 }
 
 /// The organisations invited to book these facilities, by facility.

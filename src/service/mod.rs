@@ -1,5 +1,6 @@
 //! Database work: each function takes a connection, owns its transaction and
 //! returns domain values or an [`AppError`](crate::error::AppError).
+pub mod bookings;
 pub mod database;
 pub mod facilities;
 pub mod municipalities;

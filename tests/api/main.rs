@@ -3,6 +3,7 @@
 //! speaks HTTP to it.
 mod helpers;
 
+mod bookings;
 mod demo;
 mod facilities;
 mod organisations;

@@ -1,0 +1,602 @@
+//! Bookings: creating them under the rules, approving, rejecting, cancelling.
+pub mod occupancy;
+
+use chrono::{DateTime, Datelike, Duration, Utc};
+use entity::{booking, booking_history as history, facility as facility_entity};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, EntityTrait, QueryFilter, QuerySelect, Set, SqlErr,
+};
+
+use super::facilities::{self, Facility};
+use super::opening_hours;
+use super::organisations;
+use super::pagination::{Page, PageRequest, fetch_page};
+use crate::domain::booking::BookingStatus;
+use crate::domain::booking_rules::{RuleViolation, can_cancel, check_booking};
+use crate::domain::facility::policy_admits;
+use crate::domain::ids::{FacilityId, OrganisationId, UserId};
+use crate::domain::permissions::Access;
+use crate::domain::time_range::TimeRange;
+use crate::domain::validation::ValidationError;
+use crate::error::{AppError, AppResult};
+
+/// A booking as the service knows it.
+#[derive(Debug, Clone)]
+pub struct Booking {
+    /// Id.
+    pub id: i64,
+    /// The facility booked.
+    pub facility_id: FacilityId,
+    /// The organisation that booked.
+    pub organisation_id: OrganisationId,
+    /// The user who booked.
+    pub booked_by: UserId,
+    /// The series this is an occurrence of.
+    pub series_id: Option<i64>,
+    /// The booked time, `[start, end)`.
+    pub range: TimeRange,
+    /// What the booking is, e.g. the name of the event.
+    pub details: BookingDetails,
+    /// Where it stands.
+    pub status: BookingStatus,
+    /// Why it was rejected or cancelled.
+    pub status_reason: Option<String>,
+    /// When the status last changed.
+    pub status_changed_at: DateTime<Utc>,
+    /// Who last changed the status.
+    pub status_changed_by: Option<UserId>,
+    /// Grows with every change a calendar would show.
+    pub sequence: i32,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What the booker tells about a booking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingDetails {
+    /// Title, e.g. "Omaishoitajien vertaisryhmä".
+    pub title: String,
+    /// Purpose, longer.
+    pub purpose: Option<String>,
+    /// Expected number of people.
+    pub attendees: Option<u32>,
+    /// Shown with its title in public schedules (otherwise only as busy time).
+    pub public: bool,
+    /// Contact person's name.
+    pub contact_name: Option<String>,
+    /// Contact person's email.
+    pub contact_email: Option<String>,
+    /// Contact person's phone.
+    pub contact_phone: Option<String>,
+    /// Notes to the facility.
+    pub notes: Option<String>,
+}
+
+/// A request to book.
+#[derive(Debug, Clone)]
+pub struct BookingRequest {
+    /// The facility.
+    pub facility_id: FacilityId,
+    /// The booking organisation.
+    pub organisation_id: OrganisationId,
+    /// The time.
+    pub range: TimeRange,
+    /// What it is.
+    pub details: BookingDetails,
+    /// A key the client chooses; repeating a request with it returns the first booking.
+    pub client_key: Option<String>,
+}
+
+fn corrupt() -> AppError {
+    AppError::internal("corrupt booking in the database")
+}
+
+fn to_booking(m: booking::Model) -> AppResult<Booking> {
+    Ok(Booking {
+        id: m.id,
+        facility_id: FacilityId(m.facility_id),
+        organisation_id: OrganisationId(m.organisation_id),
+        booked_by: UserId(m.booked_by),
+        series_id: m.series_id,
+        range: TimeRange::new(m.starts_at, m.ends_at).map_err(|_| corrupt())?,
+        details: BookingDetails {
+            title: m.title,
+            purpose: m.purpose,
+            attendees: m.attendees.and_then(|a| u32::try_from(a).ok()),
+            public: m.public,
+            contact_name: m.contact_name,
+            contact_email: m.contact_email,
+            contact_phone: m.contact_phone,
+            notes: m.notes,
+        },
+        status: m.status.parse().map_err(|_| corrupt())?,
+        status_reason: m.status_reason,
+        status_changed_at: m.status_changed_at,
+        status_changed_by: m.status_changed_by.map(UserId),
+        sequence: m.sequence,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+fn violations(list: Vec<RuleViolation>) -> Vec<ValidationError> {
+    list.into_iter()
+        .map(|v| ValidationError::new(v.field(), v.code(), v.to_string()))
+        .collect()
+}
+
+/// Locks the facility row on PostgreSQL, so that quota counts and their inserts
+/// are serialised per facility (SQLite's `BEGIN IMMEDIATE` already serialises writers).
+async fn lock_facility(txn: &DatabaseTransaction, facility: FacilityId) -> AppResult<()> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        facility_entity::Entity::find_by_id(facility.0)
+            .select_only()
+            .column(facility_entity::Column::Id)
+            .lock_exclusive()
+            .into_tuple::<i64>()
+            .one(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The rules a booking of `facility` by `organisation` at `range` breaks, besides conflicts.
+async fn rule_violations(
+    txn: &DatabaseTransaction,
+    facility: &Facility,
+    request: &BookingRequest,
+    now: DateTime<Utc>,
+    check_timing: bool,
+) -> AppResult<Vec<ValidationError>> {
+    let spec = &facility.spec;
+    let weekly = opening_hours::weekly_hours_of(txn, &[facility.id])
+        .await?
+        .remove(&facility.id)
+        .unwrap_or_default();
+    let exceptions = opening_hours::exceptions_of(txn, &[facility.id])
+        .await?
+        .remove(&facility.id)
+        .unwrap_or_default();
+    let mut found = match check_booking(
+        &spec.rules,
+        &weekly,
+        &exceptions,
+        spec.time_zone,
+        &request.range,
+        request.details.attendees,
+        Some(spec.capacity),
+        now,
+    ) {
+        Ok(()) => Vec::new(),
+        Err(list) => violations(list),
+    };
+    if !check_timing {
+        found.retain(|v| !matches!(v.reason, "TOO_SHORT_NOTICE" | "TOO_FAR_IN_ADVANCE"));
+    }
+    let booker = organisations::get(txn, request.organisation_id).await?;
+    let is_owner = booker.id == facility.owner_id;
+    let invited = facilities::invited_by_facility(txn, &[facility.id])
+        .await?
+        .iter()
+        .any(|(_, org)| *org == booker.id);
+    if !policy_admits(spec.who_may_book, booker.kind, is_owner, invited) {
+        found.push(ValidationError::new(
+            "organisationId",
+            "BOOKER_NOT_ALLOWED",
+            "the facility's owner does not lend it to this organisation",
+        ));
+    }
+    if spec.quota.is_limited() {
+        found.extend(quota_violations(txn, facility, request, now).await?);
+    }
+    Ok(found)
+}
+
+async fn quota_violations(
+    txn: &DatabaseTransaction,
+    facility: &Facility,
+    request: &BookingRequest,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<ValidationError>> {
+    let held: Vec<(DateTime<Utc>, DateTime<Utc>)> = booking::Entity::find()
+        .select_only()
+        .column(booking::Column::StartsAt)
+        .column(booking::Column::EndsAt)
+        .filter(booking::Column::FacilityId.eq(facility.id.0))
+        .filter(booking::Column::OrganisationId.eq(request.organisation_id.0))
+        .filter(booking::Column::Status.is_in([
+            BookingStatus::Pending.as_ref(),
+            BookingStatus::Confirmed.as_ref(),
+        ]))
+        .filter(booking::Column::EndsAt.gt(now))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let quota = facility.spec.quota;
+    let mut found = Vec::new();
+    if let Some(max) = quota.max_future_bookings
+        && held.len() as u64 >= u64::from(max)
+    {
+        found.push(ValidationError::new(
+            "organisationId",
+            "QUOTA_EXCEEDED",
+            format!("an organisation holds at most {max} future bookings of this facility"),
+        ));
+    }
+    if let Some(max) = quota.max_weekly_minutes {
+        let zone = facility.spec.time_zone;
+        let week = |t: DateTime<Utc>| t.with_timezone(&zone).iso_week();
+        let wanted = week(request.range.start());
+        let booked: i64 = held
+            .iter()
+            .filter(|(start, _)| week(*start) == wanted)
+            .map(|(start, end)| (*end - *start).num_minutes())
+            .sum();
+        if booked + request.range.duration().num_minutes() > i64::from(max) {
+            found.push(ValidationError::new(
+                "organisationId",
+                "QUOTA_EXCEEDED",
+                format!("an organisation books at most {max} minutes of this facility a week"),
+            ));
+        }
+    }
+    Ok(found)
+}
+
+async fn record(
+    txn: &DatabaseTransaction,
+    booking: i64,
+    from: Option<BookingStatus>,
+    to: BookingStatus,
+    actor: Option<UserId>,
+    reason: Option<&str>,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    history::ActiveModel {
+        booking_id: Set(booking),
+        from_status: Set(from.map(|s| s.as_ref().to_string())),
+        to_status: Set(to.as_ref().to_string()),
+        actor_id: Set(actor.map(|a| a.0)),
+        reason: Set(reason.map(str::to_string)),
+        at: Set(at),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+async fn find_by_client_key(
+    db: &impl ConnectionTrait,
+    user: UserId,
+    key: &str,
+) -> AppResult<Option<Booking>> {
+    booking::Entity::find()
+        .filter(booking::Column::BookedBy.eq(user.0))
+        .filter(booking::Column::ClientKey.eq(key))
+        .one(db)
+        .await?
+        .map(to_booking)
+        .transpose()
+}
+
+fn same_request(existing: &Booking, request: &BookingRequest) -> AppResult<Booking> {
+    if existing.facility_id == request.facility_id
+        && existing.organisation_id == request.organisation_id
+        && existing.range == request.range
+    {
+        Ok(existing.clone())
+    } else {
+        Err(AppError::Conflict {
+            message: "this client key was used for a different booking".into(),
+            field: Some("clientKey".into()),
+        })
+    }
+}
+
+/// Books a facility for `request.organisation_id` as `user`, under the facility's
+/// rules; PENDING where the facility wants approval (unless the booker manages it),
+/// CONFIRMED otherwise. A repeated request with the same client key returns the
+/// first booking.
+pub async fn create(
+    db: &DatabaseConnection,
+    access: &Access,
+    user: UserId,
+    request: BookingRequest,
+    now: DateTime<Utc>,
+) -> AppResult<Booking> {
+    let txn = occupancy::begin_write(db).await?;
+    if let Some(key) = &request.client_key
+        && let Some(existing) = find_by_client_key(&txn, user, key).await?
+    {
+        return same_request(&existing, &request);
+    }
+    let facility = facilities::get(&txn, request.facility_id).await?;
+    if !facility.published && !access.can_see_private_facility_data(facility.owner_id) {
+        return Err(AppError::not_found("facility", request.facility_id));
+    }
+    if facility.spec.quota.is_limited() {
+        lock_facility(&txn, facility.id).await?;
+    }
+    let problems = rule_violations(&txn, &facility, &request, now, true).await?;
+    if !problems.is_empty() {
+        return Err(AppError::RuleViolations(problems));
+    }
+    let status = if facility.spec.rules.approval_required()
+        && !access.can_manage_bookings_at(facility.owner_id)
+    {
+        BookingStatus::Pending
+    } else {
+        BookingStatus::Confirmed
+    };
+    let details = request.details.clone();
+    let inserted = booking::ActiveModel {
+        facility_id: Set(facility.id.0),
+        organisation_id: Set(request.organisation_id.0),
+        booked_by: Set(user.0),
+        series_id: Set(None),
+        recurrence_id: Set(None),
+        starts_at: Set(request.range.start()),
+        ends_at: Set(request.range.end()),
+        title: Set(details.title),
+        purpose: Set(details.purpose),
+        attendees: Set(details
+            .attendees
+            .map(|a| i32::try_from(a).unwrap_or(i32::MAX))),
+        public: Set(details.public),
+        contact_name: Set(details.contact_name),
+        contact_email: Set(details.contact_email),
+        contact_phone: Set(details.contact_phone),
+        notes: Set(details.notes),
+        status: Set(status.as_ref().to_string()),
+        status_reason: Set(None),
+        status_changed_at: Set(now),
+        status_changed_by: Set(Some(user.0)),
+        client_key: Set(request.client_key.clone()),
+        sequence: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    let inserted = match inserted {
+        Ok(model) => model,
+        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            // The same client key committed meanwhile: answer with that booking.
+            txn.rollback().await?;
+            let key = request.client_key.as_deref().unwrap_or_default();
+            let existing = find_by_client_key(db, user, key)
+                .await?
+                .ok_or_else(corrupt)?;
+            return same_request(&existing, &request);
+        }
+        Err(err) => return Err(err.into()),
+    };
+    record(&txn, inserted.id, None, status, Some(user), None, now).await?;
+    let units = occupancy::units_of(&txn, facility.id).await?;
+    let blocked = facility.spec.rules.blocked_range(&request.range);
+    if let Err(err) = occupancy::hold(&txn, inserted.id, &units, &blocked).await {
+        txn.rollback().await?;
+        return Err(match err {
+            AppError::BookingConflict { conflicts } if conflicts.is_empty() => {
+                occupancy::conflict(db, &units, &blocked).await
+            }
+            other => other,
+        });
+    }
+    txn.commit().await?;
+    to_booking(inserted)
+}
+
+/// The booking with this id (callers check who may see what of it).
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> AppResult<Booking> {
+    booking::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("booking", id))
+        .and_then(to_booking)
+}
+
+/// A status change someone asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    /// A manager approves a pending booking; the rules are checked again.
+    Approve,
+    /// A manager turns a pending booking down.
+    Reject,
+    /// The booker (within the cancellation notice) or a manager cancels.
+    Cancel,
+}
+
+/// Moves a booking to its next status as `user`, recording who, when and why.
+pub async fn transition(
+    db: &DatabaseConnection,
+    access: &Access,
+    user: UserId,
+    id: i64,
+    transition: Transition,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> AppResult<Booking> {
+    let txn = occupancy::begin_write(db).await?;
+    let current = get(&txn, id).await?;
+    let facility = facilities::get(&txn, current.facility_id).await?;
+    let manager = access.can_manage_bookings_at(facility.owner_id);
+    let booker = access.can_book_for(current.organisation_id);
+    let allowed = manager || (booker && transition == Transition::Cancel);
+    if !allowed {
+        return Err(
+            if access.can_see_booking_of(current.organisation_id, facility.owner_id) {
+                AppError::Forbidden("only the facility's managers approve and reject bookings")
+            } else {
+                AppError::not_found("booking", id)
+            },
+        );
+    }
+    let next = match transition {
+        Transition::Approve => BookingStatus::Confirmed,
+        Transition::Reject => BookingStatus::Rejected,
+        Transition::Cancel => BookingStatus::Cancelled,
+    };
+    if !current.status.can_become(next) {
+        return Err(AppError::Conflict {
+            message: format!(
+                "a {} booking cannot become {}",
+                current.status.as_ref(),
+                next.as_ref()
+            ),
+            field: Some("id".into()),
+        });
+    }
+    match transition {
+        Transition::Approve => {
+            if current.range.start() <= now {
+                return Err(ValidationError::new(
+                    "id",
+                    "BOOKING_IN_PAST",
+                    "a booking that has begun cannot be approved",
+                )
+                .into());
+            }
+            let request = BookingRequest {
+                facility_id: current.facility_id,
+                organisation_id: current.organisation_id,
+                range: current.range,
+                details: current.details.clone(),
+                client_key: None,
+            };
+            let problems = rule_violations(&txn, &facility, &request, now, false).await?;
+            if !problems.is_empty() {
+                return Err(AppError::RuleViolations(problems));
+            }
+        }
+        Transition::Reject | Transition::Cancel => {
+            if !manager && !can_cancel(&facility.spec.rules, &current.range, now) {
+                return Err(ValidationError::new(
+                    "id",
+                    "CANCELLATION_TOO_LATE",
+                    "the facility's cancellation notice has passed; ask its contact person",
+                )
+                .into());
+            }
+            // A manager acting on someone else's booking tells them why.
+            if !booker && reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+                return Err(ValidationError::new(
+                    "reason",
+                    "REASON_REQUIRED",
+                    "tell the booker why",
+                )
+                .into());
+            }
+            occupancy::release(&txn, id).await?;
+        }
+    }
+    booking::Entity::update_many()
+        .col_expr(booking::Column::Status, next.as_ref().into())
+        .col_expr(booking::Column::StatusReason, reason.clone().into())
+        .col_expr(booking::Column::StatusChangedAt, now.into())
+        .col_expr(booking::Column::StatusChangedBy, Some(user.0).into())
+        .col_expr(booking::Column::Sequence, (current.sequence + 1).into())
+        .col_expr(booking::Column::UpdatedAt, now.into())
+        .filter(booking::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    record(
+        &txn,
+        id,
+        Some(current.status),
+        next,
+        Some(user),
+        reason.as_deref(),
+        now,
+    )
+    .await?;
+    let updated = get(&txn, id).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Filters of the booking list.
+#[derive(Debug, Clone, Default)]
+pub struct BookingFilter {
+    /// Bookings of this facility.
+    pub facility_id: Option<FacilityId>,
+    /// Bookings made by this organisation.
+    pub organisation_id: Option<OrganisationId>,
+    /// Bookings that end after this.
+    pub from: Option<DateTime<Utc>>,
+    /// Bookings that start before this.
+    pub to: Option<DateTime<Utc>>,
+    /// Only these statuses.
+    pub statuses: Vec<BookingStatus>,
+}
+
+/// One page of bookings matching `filter`, by id.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &BookingFilter,
+    page: PageRequest,
+) -> AppResult<Page<Booking>> {
+    let mut select = booking::Entity::find();
+    if let Some(facility) = filter.facility_id {
+        select = select.filter(booking::Column::FacilityId.eq(facility.0));
+    }
+    if let Some(organisation) = filter.organisation_id {
+        select = select.filter(booking::Column::OrganisationId.eq(organisation.0));
+    }
+    if let Some(from) = filter.from {
+        select = select.filter(booking::Column::EndsAt.gt(from));
+    }
+    if let Some(to) = filter.to {
+        select = select.filter(booking::Column::StartsAt.lt(to));
+    }
+    if !filter.statuses.is_empty() {
+        select = select
+            .filter(booking::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_ref())));
+    }
+    let page = fetch_page(db, select, booking::Column::Id, page).await?;
+    Ok(Page {
+        rows: page
+            .rows
+            .into_iter()
+            .map(to_booking)
+            .collect::<AppResult<_>>()?,
+        has_next_page: page.has_next_page,
+        count: page.count,
+    })
+}
+
+/// The free time of a facility inside `window`: open hours minus closures minus
+/// every hold on it or its parts (buffers included).
+pub async fn availability(
+    db: &impl ConnectionTrait,
+    facility: &Facility,
+    window: &TimeRange,
+) -> AppResult<Vec<TimeRange>> {
+    let weekly = opening_hours::weekly_hours_of(db, &[facility.id])
+        .await?
+        .remove(&facility.id)
+        .unwrap_or_default();
+    let exceptions = opening_hours::exceptions_of(db, &[facility.id])
+        .await?
+        .remove(&facility.id)
+        .unwrap_or_default();
+    let open = crate::domain::opening_hours::open_ranges(
+        &weekly,
+        &exceptions,
+        facility.spec.time_zone,
+        *window,
+    );
+    let units = occupancy::units_of(db, facility.id).await?;
+    let held = occupancy::holds_overlapping(db, &units, window).await?;
+    Ok(crate::domain::availability::free_ranges(
+        &open, &held, *window, None,
+    ))
+}
+
+/// The longest window availability is computed for at once.
+pub const MAX_AVAILABILITY_WINDOW: Duration = Duration::days(62);

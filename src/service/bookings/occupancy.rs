@@ -1,0 +1,178 @@
+//! The only way a booking takes time: rows in `booking_occupancy`, one per unit
+//! held, which the database refuses to let overlap (an exclusion constraint on
+//! PostgreSQL, a trigger on SQLite). Checks here only make errors friendlier;
+//! the database is what makes double booking impossible.
+use chrono::{DateTime, Utc};
+use entity::{booking_occupancy as occupancy, facility};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, RuntimeErr, Set, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
+
+use crate::domain::booking::MAX_BOOKING_LENGTH;
+use crate::domain::ids::FacilityId;
+use crate::domain::time_range::TimeRange;
+use crate::error::{AppError, AppResult};
+
+/// Name of the guard on both backends (constraint on PostgreSQL, trigger on SQLite).
+const GUARD: &str = "booking_occupancy_no_overlap";
+
+/// Begins a write transaction: `BEGIN IMMEDIATE` on SQLite, so that a check and the
+/// insert after it run under the write lock; an ordinary transaction on PostgreSQL.
+pub async fn begin_write(db: &DatabaseConnection) -> AppResult<DatabaseTransaction> {
+    Ok(db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await?)
+}
+
+/// Whether `err` is the database refusing an overlapping hold.
+pub fn is_overlap(err: &DbErr) -> bool {
+    let (DbErr::Query(RuntimeErr::SqlxError(sqlx)) | DbErr::Exec(RuntimeErr::SqlxError(sqlx))) =
+        err
+    else {
+        return false;
+    };
+    match sqlx.as_database_error() {
+        Some(db) => db.code().as_deref() == Some("23P01") || db.message().contains(GUARD),
+        None => false,
+    }
+}
+
+/// The units a booking of `facility` holds: the facility and, if it is divisible, its parts.
+pub async fn units_of(
+    db: &impl ConnectionTrait,
+    facility: FacilityId,
+) -> AppResult<Vec<FacilityId>> {
+    let parts = facility::Entity::find()
+        .select_only()
+        .column(facility::Column::Id)
+        .filter(facility::Column::ParentId.eq(facility.0))
+        .into_tuple::<i64>()
+        .all(db)
+        .await?;
+    Ok(std::iter::once(facility)
+        .chain(parts.into_iter().map(FacilityId))
+        .collect())
+}
+
+/// The holds on `units` that overlap `blocked`, by start.
+async fn overlapping(
+    db: &impl ConnectionTrait,
+    units: &[FacilityId],
+    blocked: &TimeRange,
+) -> AppResult<Vec<TimeRange>> {
+    // Holds are at most MAX_BOOKING_LENGTH (plus buffers) long, so a hold that
+    // overlaps starts after `blocked.start - MAX_BOOKING_LENGTH - 1 day`: that
+    // bound keeps the (unit_id, blocked_from) index scan short.
+    let earliest = blocked.start() - MAX_BOOKING_LENGTH - chrono::Duration::days(1);
+    let rows: Vec<(DateTime<Utc>, DateTime<Utc>)> = occupancy::Entity::find()
+        .select_only()
+        .column(occupancy::Column::BlockedFrom)
+        .column(occupancy::Column::BlockedUntil)
+        .filter(occupancy::Column::UnitId.is_in(units.iter().map(|u| u.0)))
+        .filter(occupancy::Column::BlockedFrom.gte(earliest))
+        .filter(occupancy::Column::BlockedFrom.lt(blocked.end()))
+        .filter(occupancy::Column::BlockedUntil.gt(blocked.start()))
+        .order_by_asc(occupancy::Column::BlockedFrom)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut ranges: Vec<TimeRange> = rows
+        .into_iter()
+        .filter_map(|(from, until)| TimeRange::new(from, until).ok())
+        .collect();
+    ranges.dedup();
+    Ok(ranges)
+}
+
+/// The holds on `units` that overlap `blocked`, as a `CONFLICT` error.
+pub async fn conflict(
+    db: &impl ConnectionTrait,
+    units: &[FacilityId],
+    blocked: &TimeRange,
+) -> AppError {
+    match overlapping(db, units, blocked).await {
+        Ok(conflicts) => AppError::BookingConflict { conflicts },
+        Err(err) => err,
+    }
+}
+
+/// Holds `blocked` on every unit for `booking`. Fails with `CONFLICT` (listing the
+/// taken intervals) when any unit is held for an overlapping time; the caller must
+/// then roll back.
+pub async fn hold(
+    txn: &DatabaseTransaction,
+    booking: i64,
+    units: &[FacilityId],
+    blocked: &TimeRange,
+) -> AppResult<()> {
+    // A friendly check first, inside the write transaction; the database guard
+    // below is what holds under concurrency.
+    let taken = overlapping(txn, units, blocked).await?;
+    if !taken.is_empty() {
+        return Err(AppError::BookingConflict { conflicts: taken });
+    }
+    let rows = units.iter().map(|unit| occupancy::ActiveModel {
+        booking_id: Set(booking),
+        unit_id: Set(unit.0),
+        blocked_from: Set(blocked.start()),
+        blocked_until: Set(blocked.end()),
+        ..Default::default()
+    });
+    match occupancy::Entity::insert_many(rows).exec(txn).await {
+        Ok(_) => Ok(()),
+        // Lost a race: the details are read after the caller's rollback.
+        Err(err) if is_overlap(&err) => Err(AppError::BookingConflict {
+            conflicts: Vec::new(),
+        }),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Frees the units a booking held (it was cancelled or rejected).
+pub async fn release(txn: &DatabaseTransaction, booking: i64) -> AppResult<()> {
+    occupancy::Entity::delete_many()
+        .filter(occupancy::Column::BookingId.eq(booking))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// A new part of `whole` is held wherever the whole is held now.
+pub async fn extend_to_new_part(
+    txn: &DatabaseTransaction,
+    whole: FacilityId,
+    part: FacilityId,
+) -> AppResult<()> {
+    let holds = occupancy::Entity::find()
+        .filter(occupancy::Column::UnitId.eq(whole.0))
+        .all(txn)
+        .await?;
+    if holds.is_empty() {
+        return Ok(());
+    }
+    let rows = holds.into_iter().map(|h| occupancy::ActiveModel {
+        booking_id: Set(h.booking_id),
+        unit_id: Set(part.0),
+        blocked_from: Set(h.blocked_from),
+        blocked_until: Set(h.blocked_until),
+        ..Default::default()
+    });
+    occupancy::Entity::insert_many(rows)
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+/// The holds on `units` that overlap `window`, for reading availability.
+pub async fn holds_overlapping(
+    db: &impl ConnectionTrait,
+    units: &[FacilityId],
+    window: &TimeRange,
+) -> AppResult<Vec<TimeRange>> {
+    overlapping(db, units, window).await
+}
