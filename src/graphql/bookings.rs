@@ -20,6 +20,7 @@ use crate::service::bookings::{
     Transition,
 };
 use crate::service::facilities;
+use crate::service::pagination::Page;
 
 /// Where a booking stands.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -393,23 +394,28 @@ impl BookingQuery {
                 .collect(),
         };
         let rows = service::list(db, &filter, page).await?;
-        let mut facilities_by_id = std::collections::HashMap::new();
-        for booking in &rows.rows {
-            if let std::collections::hash_map::Entry::Vacant(slot) =
-                facilities_by_id.entry(booking.facility_id)
-            {
-                slot.insert(facilities::get(db, booking.facility_id).await?);
-            }
-        }
-        Ok(connection(
-            page,
-            rows,
-            |b| b.id,
-            |b| {
-                let facility = &facilities_by_id[&b.facility_id];
-                Booking::new(b, facility)
-            },
-        ))
+        let facility_ids: Vec<FacilityId> = rows.rows.iter().map(|b| b.facility_id).collect();
+        let facilities = request(ctx)?
+            .loader
+            .load_many(facility_ids)
+            .await
+            .map_err(load_error)?;
+        let views = rows
+            .rows
+            .into_iter()
+            .map(|b| {
+                let facility = facilities
+                    .get(&b.facility_id)
+                    .ok_or_else(|| AppError::internal("a booking of a missing facility"))?;
+                Ok(Booking::new(b, facility))
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        let rows = Page {
+            rows: views,
+            has_next_page: rows.has_next_page,
+            count: rows.count,
+        };
+        Ok(connection(page, rows, |b| b.booking.id, |b| b))
     }
 
     /// Free time of a facility: opening hours minus closures minus bookings (with

@@ -9,7 +9,7 @@ use super::context::{access, authorize, request, state};
 use super::enums::{
     AccessibilityFeature, Equipment, FacilityType, Language, OrganisationKind, WhoMayBook,
 };
-use super::loaders::{ExceptionsOf, HoursOf, InvitedTo, PartsOf, load_error};
+use super::loaders::{ExceptionsOf, HoursOf, InvitedTo, PartsOf, app_error, load_error};
 use super::opening_hours::{DateException, OpeningInterval, date_exception, opening_intervals};
 use super::organisations::Organisation;
 use crate::domain::booking_rules::{BookingRules, BookingRulesInput};
@@ -604,7 +604,12 @@ pub async fn visible_facility(
     ctx: &Context<'_>,
     id: FacilityId,
 ) -> Result<service::Facility, AppError> {
-    let facility = service::get(&state(ctx)?.db, id).await?;
+    let facility = request(ctx)?
+        .loader
+        .load_one(id)
+        .await
+        .map_err(app_error)?
+        .ok_or_else(|| AppError::not_found("facility", id))?;
     if facility.published || access(ctx)?.can_see_private_facility_data(facility.owner_id) {
         Ok(facility)
     } else {

@@ -60,6 +60,19 @@ impl LoaderTrait<OrganisationId> for Loader {
     }
 }
 
+impl LoaderTrait<FacilityId> for Loader {
+    type Value = facilities::Facility;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[FacilityId],
+    ) -> Result<HashMap<FacilityId, facilities::Facility>, LoadError> {
+        let rows = facilities::by_ids(&self.db, keys).await?;
+        Ok(rows.into_iter().map(|f| (f.id, f)).collect())
+    }
+}
+
 impl LoaderTrait<UserId> for Loader {
     type Value = User;
     type Error = LoadError;
@@ -153,10 +166,12 @@ impl LoaderTrait<ExceptionsOf> for Loader {
     }
 }
 
+/// Turns a shared loader error into the service's error.
+pub fn app_error(err: LoadError) -> AppError {
+    Arc::try_unwrap(err).unwrap_or_else(|shared| AppError::internal(shared.to_string()))
+}
+
 /// Turns a shared loader error into a GraphQL error.
 pub fn load_error(err: LoadError) -> async_graphql::Error {
-    match Arc::try_unwrap(err) {
-        Ok(err) => err.into(),
-        Err(shared) => async_graphql::ErrorExtensions::extend(shared.as_ref()),
-    }
+    app_error(err).into()
 }

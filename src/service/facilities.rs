@@ -371,6 +371,17 @@ pub async fn get(db: &impl ConnectionTrait, id: FacilityId) -> AppResult<Facilit
         .and_then(to_facility)
 }
 
+/// The facilities with these ids, whatever their visibility (callers check access).
+pub async fn by_ids(db: &impl ConnectionTrait, ids: &[FacilityId]) -> AppResult<Vec<Facility>> {
+    facility::Entity::find()
+        .filter(facility::Column::Id.is_in(ids.iter().map(|i| i.0)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_facility)
+        .collect()
+}
+
 /// The parts of these divisible facilities, as (whole, part) pairs.
 pub async fn parts_of(
     db: &impl ConnectionTrait,

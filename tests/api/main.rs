@@ -4,8 +4,8 @@
 mod helpers;
 
 mod bookings;
+mod cli;
 mod demo;
 mod facilities;
 mod organisations;
-mod schema;
 mod server;
