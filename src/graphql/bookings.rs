@@ -49,7 +49,7 @@ pub struct TimeSlot {
     end_local: String,
 }
 
-fn slot(range: &TimeRange, zone: Tz) -> TimeSlot {
+pub(crate) fn slot(range: &TimeRange, zone: Tz) -> TimeSlot {
     TimeSlot {
         start: range.start(),
         end: range.end(),
@@ -67,7 +67,7 @@ pub struct Booking {
 }
 
 impl Booking {
-    fn new(booking: service::Booking, facility: &facilities::Facility) -> Self {
+    pub(crate) fn new(booking: service::Booking, facility: &facilities::Facility) -> Self {
         Self {
             booking,
             zone: facility.spec.time_zone,
@@ -189,6 +189,17 @@ impl Booking {
             .flatten())
     }
 
+    /// The recurring series this booking belongs to.
+    async fn series_id(&self) -> Option<ID> {
+        self.booking.series_id.map(|id| ID(id.to_string()))
+    }
+
+    /// Within a series, the occurrence's original local start; it stays when the
+    /// occurrence is moved (the RECURRENCE-ID of calendars).
+    async fn recurrence_id(&self) -> Option<&str> {
+        self.booking.recurrence_id.as_deref()
+    }
+
     /// Grows with every change a calendar would show.
     async fn sequence(&self) -> i32 {
         self.booking.sequence
@@ -238,7 +249,7 @@ pub struct CreateBookingInput {
     client_key: Option<String>,
 }
 
-fn optional_text(
+pub(crate) fn optional_text(
     field: &str,
     value: Option<String>,
     max: usize,
@@ -268,36 +279,59 @@ impl CreateBookingInput {
             facility_id,
             organisation_id: OrganisationId(parse_id("organisationId", &self.organisation_id)?),
             range: booking_range(start, end)?,
-            details: BookingDetails {
-                title: required_line("title", &self.title, 200)?,
-                purpose: optional_text("purpose", self.purpose, 4000)?,
-                attendees: self
-                    .attendees
-                    .map(|a| {
-                        u32::try_from(a).map_err(|_| {
-                            ValidationError::new(
-                                "attendees",
-                                "NEGATIVE_VALUE",
-                                "must not be negative",
-                            )
-                        })
-                    })
-                    .transpose()?,
+            details: DetailsText {
+                title: self.title,
+                purpose: self.purpose,
+                attendees: self.attendees,
                 public: self.public,
-                contact_name: optional_text("contactName", self.contact_name, 200)?,
-                contact_email: self
-                    .contact_email
-                    .map(|e| {
-                        EmailAddress::parse("contactEmail", &e).map(|e| e.as_str().to_string())
-                    })
-                    .transpose()?,
-                contact_phone: self
-                    .contact_phone
-                    .map(|p| PhoneNumber::parse("contactPhone", &p).map(|p| p.as_str().to_string()))
-                    .transpose()?,
-                notes: optional_text("notes", self.notes, 4000)?,
-            },
+                contact_name: self.contact_name,
+                contact_email: self.contact_email,
+                contact_phone: self.contact_phone,
+                notes: self.notes,
+            }
+            .parse()?,
             client_key: optional_text("clientKey", self.client_key, 200)?,
+        })
+    }
+}
+
+/// What a booker tells about a booking, as given, before it is validated.
+pub(crate) struct DetailsText {
+    pub(crate) title: String,
+    pub(crate) purpose: Option<String>,
+    pub(crate) attendees: Option<i32>,
+    pub(crate) public: bool,
+    pub(crate) contact_name: Option<String>,
+    pub(crate) contact_email: Option<String>,
+    pub(crate) contact_phone: Option<String>,
+    pub(crate) notes: Option<String>,
+}
+
+impl DetailsText {
+    /// Validates the details; errors name the input field at fault.
+    pub(crate) fn parse(self) -> Result<BookingDetails, ValidationError> {
+        Ok(BookingDetails {
+            title: required_line("title", &self.title, 200)?,
+            purpose: optional_text("purpose", self.purpose, 4000)?,
+            attendees: self
+                .attendees
+                .map(|a| {
+                    u32::try_from(a).map_err(|_| {
+                        ValidationError::new("attendees", "NEGATIVE_VALUE", "must not be negative")
+                    })
+                })
+                .transpose()?,
+            public: self.public,
+            contact_name: optional_text("contactName", self.contact_name, 200)?,
+            contact_email: self
+                .contact_email
+                .map(|e| EmailAddress::parse("contactEmail", &e).map(|e| e.as_str().to_string()))
+                .transpose()?,
+            contact_phone: self
+                .contact_phone
+                .map(|p| PhoneNumber::parse("contactPhone", &p).map(|p| p.as_str().to_string()))
+                .transpose()?,
+            notes: optional_text("notes", self.notes, 4000)?,
         })
     }
 }

@@ -591,7 +591,7 @@ impl FacilityFilterInput {
     }
 }
 
-fn visibility(access: &Access) -> Visibility {
+pub(super) fn visibility(access: &Access) -> Visibility {
     match access.actor() {
         _ if access.is_coordinator() => Visibility::All,
         Some(actor) => Visibility::PublishedAndOwners(actor.memberships.keys().copied().collect()),

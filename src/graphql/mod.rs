@@ -13,6 +13,8 @@ pub mod facilities;
 pub mod loaders;
 pub mod opening_hours;
 pub mod organisations;
+pub mod search;
+pub mod series;
 pub mod users;
 
 use context::AppState;
@@ -24,7 +26,9 @@ pub struct Query(
     organisations::OrganisationQuery,
     facilities::FacilityQuery,
     bookings::BookingQuery,
+    series::SeriesQuery,
     common::MunicipalityQuery,
+    search::SearchQuery,
 );
 
 /// All mutations.
@@ -35,6 +39,7 @@ pub struct Mutation(
     facilities::FacilityMutation,
     opening_hours::OpeningHoursMutation,
     bookings::BookingMutation,
+    series::SeriesMutation,
 );
 
 /// The schema type.

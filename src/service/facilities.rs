@@ -120,7 +120,7 @@ fn minutes(value: Option<i32>) -> Option<chrono::Duration> {
     value.map(|v| chrono::Duration::minutes(i64::from(v)))
 }
 
-fn to_facility(m: facility::Model) -> AppResult<Facility> {
+pub(super) fn to_facility(m: facility::Model) -> AppResult<Facility> {
     let rules = BookingRules::new(BookingRulesInput {
         min_duration: minutes(m.min_duration_minutes),
         max_duration: minutes(m.max_duration_minutes),
@@ -322,6 +322,7 @@ pub async fn create(
     if let Some(parent) = parent {
         occupancy::extend_to_new_part(&txn, parent, FacilityId(inserted.id)).await?;
     }
+    super::search::refresh_open_ranges(&txn, &[FacilityId(inserted.id)]).await?;
     txn.commit().await?;
     to_facility(inserted)
 }
@@ -342,6 +343,7 @@ pub async fn update(
     apply(&spec, &mut model)?;
     let updated = model.update(&txn).await?;
     replace_invited(&txn, id, invited).await?;
+    super::search::refresh_open_ranges(&txn, &[id]).await?;
     txn.commit().await?;
     to_facility(updated)
 }
@@ -414,7 +416,10 @@ pub async fn invited_by_facility(
         .collect())
 }
 
-fn filtered(filter: &FacilityFilter, visibility: &Visibility) -> Select<facility::Entity> {
+pub(super) fn filtered(
+    filter: &FacilityFilter,
+    visibility: &Visibility,
+) -> Select<facility::Entity> {
     let mut select = facility::Entity::find();
     select = match visibility {
         Visibility::Published => select.filter(facility::Column::Published.eq(true)),

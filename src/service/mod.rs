@@ -7,4 +7,5 @@ pub mod municipalities;
 pub mod opening_hours;
 pub mod organisations;
 pub mod pagination;
+pub mod search;
 pub mod users;

@@ -95,6 +95,7 @@ pub async fn set_weekly_hours(
             .await?;
         }
     }
+    super::search::refresh_open_ranges(&txn, &[facility]).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -134,6 +135,7 @@ pub async fn set_exceptions(
         .insert(&txn)
         .await?;
     }
+    super::search::refresh_open_ranges(&txn, &[facility]).await?;
     txn.commit().await?;
     Ok(())
 }

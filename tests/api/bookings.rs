@@ -805,3 +805,54 @@ async fn availability_subtracts_bookings_with_buffers_in_local_time() {
         ]
     );
 }
+
+#[tokio::test]
+async fn approving_a_pending_booking_does_not_count_it_against_the_quota() {
+    let app = spawn_app().await;
+    let (facility, ngo, booker, manager) = bookable(
+        &app,
+        json!({ "approvalRequired": true, "maxFutureBookingsPerOrganisation": 2 }),
+    )
+    .await;
+    let mut ids = Vec::new();
+    for days in [10, 11] {
+        let day = day_ahead(days);
+        let data = app
+            .graphql(
+                Some(&booker),
+                CREATE,
+                booking(
+                    &facility,
+                    &ngo,
+                    &format!("{day}T10:00"),
+                    &format!("{day}T12:00"),
+                ),
+            )
+            .await;
+        ids.push(data["createBooking"]["id"].clone());
+    }
+    let day = day_ahead(12);
+    let error = app
+        .graphql_error(
+            Some(&booker),
+            CREATE,
+            booking(
+                &facility,
+                &ngo,
+                &format!("{day}T10:00"),
+                &format!("{day}T12:00"),
+            ),
+        )
+        .await;
+    assert_eq!(error["extensions"]["reason"], "QUOTA_EXCEEDED");
+    for id in ids {
+        let approved = app
+            .graphql(
+                Some(&manager),
+                "mutation($id: ID!) { approveBooking(id: $id) { status } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(approved["approveBooking"]["status"], "CONFIRMED");
+    }
+}

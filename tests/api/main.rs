@@ -8,4 +8,6 @@ mod cli;
 mod demo;
 mod facilities;
 mod organisations;
+mod search;
+mod series;
 mod server;

@@ -1,5 +1,6 @@
 //! Bookings: creating them under the rules, approving, rejecting, cancelling.
 pub mod occupancy;
+pub mod series;
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use entity::{booking, booking_history as history, facility as facility_entity};
@@ -16,6 +17,7 @@ use crate::domain::booking::BookingStatus;
 use crate::domain::booking_rules::{RuleViolation, can_cancel, check_booking};
 use crate::domain::facility::policy_admits;
 use crate::domain::ids::{FacilityId, OrganisationId, UserId};
+use crate::domain::opening_hours::{DateException, WeeklyHours};
 use crate::domain::permissions::Access;
 use crate::domain::time_range::TimeRange;
 use crate::domain::validation::ValidationError;
@@ -34,6 +36,8 @@ pub struct Booking {
     pub booked_by: UserId,
     /// The series this is an occurrence of.
     pub series_id: Option<i64>,
+    /// Within a series, the occurrence's original local start (`YYYY-MM-DDTHH:MM:SS`).
+    pub recurrence_id: Option<String>,
     /// The booked time, `[start, end)`.
     pub range: TimeRange,
     /// What the booking is, e.g. the name of the event.
@@ -94,13 +98,14 @@ fn corrupt() -> AppError {
     AppError::internal("corrupt booking in the database")
 }
 
-fn to_booking(m: booking::Model) -> AppResult<Booking> {
+pub(super) fn to_booking(m: booking::Model) -> AppResult<Booking> {
     Ok(Booking {
         id: m.id,
         facility_id: FacilityId(m.facility_id),
         organisation_id: OrganisationId(m.organisation_id),
         booked_by: UserId(m.booked_by),
         series_id: m.series_id,
+        recurrence_id: m.recurrence_id,
         range: TimeRange::new(m.starts_at, m.ends_at).map_err(|_| corrupt())?,
         details: BookingDetails {
             title: m.title,
@@ -130,7 +135,10 @@ fn violations(list: Vec<RuleViolation>) -> Vec<ValidationError> {
 
 /// Locks the facility row on PostgreSQL, so that quota counts and their inserts
 /// are serialised per facility (SQLite's `BEGIN IMMEDIATE` already serialises writers).
-async fn lock_facility(txn: &DatabaseTransaction, facility: FacilityId) -> AppResult<()> {
+pub(super) async fn lock_facility(
+    txn: &DatabaseTransaction,
+    facility: FacilityId,
+) -> AppResult<()> {
     if txn.get_database_backend() == DbBackend::Postgres {
         facility_entity::Entity::find_by_id(facility.0)
             .select_only()
@@ -143,56 +151,101 @@ async fn lock_facility(txn: &DatabaseTransaction, facility: FacilityId) -> AppRe
     Ok(())
 }
 
-/// The rules a booking of `facility` by `organisation` at `range` breaks, besides conflicts.
+/// What checking a booking against the facility's rules needs besides the booking itself,
+/// loaded once so that a series checks each of its occurrences without reloading it.
+pub(super) struct RuleContext {
+    weekly: WeeklyHours,
+    exceptions: Vec<DateException>,
+    booker_admitted: bool,
+}
+
+impl RuleContext {
+    /// Loads the opening hours of `facility` and whether it admits `organisation` as a booker.
+    pub(super) async fn load(
+        txn: &DatabaseTransaction,
+        facility: &Facility,
+        organisation: OrganisationId,
+    ) -> AppResult<Self> {
+        let weekly = opening_hours::weekly_hours_of(txn, &[facility.id])
+            .await?
+            .remove(&facility.id)
+            .unwrap_or_default();
+        let exceptions = opening_hours::exceptions_of(txn, &[facility.id])
+            .await?
+            .remove(&facility.id)
+            .unwrap_or_default();
+        let booker = organisations::get(txn, organisation).await?;
+        let is_owner = booker.id == facility.owner_id;
+        let invited = facilities::invited_by_facility(txn, &[facility.id])
+            .await?
+            .iter()
+            .any(|(_, org)| *org == booker.id);
+        let booker_admitted =
+            policy_admits(facility.spec.who_may_book, booker.kind, is_owner, invited);
+        Ok(Self {
+            weekly,
+            exceptions,
+            booker_admitted,
+        })
+    }
+
+    /// The rules `request` breaks, besides conflicts. Quotas count the organisation's
+    /// bookings as `txn` sees them, leaving out booking `except` (one being moved).
+    pub(super) async fn violations(
+        &self,
+        txn: &DatabaseTransaction,
+        facility: &Facility,
+        request: &BookingRequest,
+        now: DateTime<Utc>,
+        check_timing: bool,
+        except: Option<i64>,
+    ) -> AppResult<Vec<ValidationError>> {
+        let spec = &facility.spec;
+        let mut found = match check_booking(
+            &spec.rules,
+            &self.weekly,
+            &self.exceptions,
+            spec.time_zone,
+            &request.range,
+            request.details.attendees,
+            Some(spec.capacity),
+            now,
+        ) {
+            Ok(()) => Vec::new(),
+            Err(list) => violations(list),
+        };
+        if !check_timing {
+            found.retain(|v| !matches!(v.reason, "TOO_SHORT_NOTICE" | "TOO_FAR_IN_ADVANCE"));
+        }
+        if !self.booker_admitted {
+            found.push(ValidationError::new(
+                "organisationId",
+                "BOOKER_NOT_ALLOWED",
+                "the facility's owner does not lend it to this organisation",
+            ));
+        }
+        if spec.quota.is_limited() {
+            found.extend(quota_violations(txn, facility, request, now, except).await?);
+        }
+        Ok(found)
+    }
+}
+
+/// The rules a booking of `facility` by `organisation` at `range` breaks, besides
+/// conflicts. `existing` is the booking itself when an existing one is re-checked
+/// (approval): then the timing rules of booking no longer apply, and quotas count
+/// the organisation's other bookings only.
 async fn rule_violations(
     txn: &DatabaseTransaction,
     facility: &Facility,
     request: &BookingRequest,
     now: DateTime<Utc>,
-    check_timing: bool,
+    existing: Option<i64>,
 ) -> AppResult<Vec<ValidationError>> {
-    let spec = &facility.spec;
-    let weekly = opening_hours::weekly_hours_of(txn, &[facility.id])
+    RuleContext::load(txn, facility, request.organisation_id)
         .await?
-        .remove(&facility.id)
-        .unwrap_or_default();
-    let exceptions = opening_hours::exceptions_of(txn, &[facility.id])
-        .await?
-        .remove(&facility.id)
-        .unwrap_or_default();
-    let mut found = match check_booking(
-        &spec.rules,
-        &weekly,
-        &exceptions,
-        spec.time_zone,
-        &request.range,
-        request.details.attendees,
-        Some(spec.capacity),
-        now,
-    ) {
-        Ok(()) => Vec::new(),
-        Err(list) => violations(list),
-    };
-    if !check_timing {
-        found.retain(|v| !matches!(v.reason, "TOO_SHORT_NOTICE" | "TOO_FAR_IN_ADVANCE"));
-    }
-    let booker = organisations::get(txn, request.organisation_id).await?;
-    let is_owner = booker.id == facility.owner_id;
-    let invited = facilities::invited_by_facility(txn, &[facility.id])
-        .await?
-        .iter()
-        .any(|(_, org)| *org == booker.id);
-    if !policy_admits(spec.who_may_book, booker.kind, is_owner, invited) {
-        found.push(ValidationError::new(
-            "organisationId",
-            "BOOKER_NOT_ALLOWED",
-            "the facility's owner does not lend it to this organisation",
-        ));
-    }
-    if spec.quota.is_limited() {
-        found.extend(quota_violations(txn, facility, request, now).await?);
-    }
-    Ok(found)
+        .violations(txn, facility, request, now, existing.is_none(), existing)
+        .await
 }
 
 async fn quota_violations(
@@ -200,8 +253,9 @@ async fn quota_violations(
     facility: &Facility,
     request: &BookingRequest,
     now: DateTime<Utc>,
+    except: Option<i64>,
 ) -> AppResult<Vec<ValidationError>> {
-    let held: Vec<(DateTime<Utc>, DateTime<Utc>)> = booking::Entity::find()
+    let mut held = booking::Entity::find()
         .select_only()
         .column(booking::Column::StartsAt)
         .column(booking::Column::EndsAt)
@@ -211,10 +265,11 @@ async fn quota_violations(
             BookingStatus::Pending.as_ref(),
             BookingStatus::Confirmed.as_ref(),
         ]))
-        .filter(booking::Column::EndsAt.gt(now))
-        .into_tuple()
-        .all(txn)
-        .await?;
+        .filter(booking::Column::EndsAt.gt(now));
+    if let Some(id) = except {
+        held = held.filter(booking::Column::Id.ne(id));
+    }
+    let held: Vec<(DateTime<Utc>, DateTime<Utc>)> = held.into_tuple().all(txn).await?;
     let quota = facility.spec.quota;
     let mut found = Vec::new();
     if let Some(max) = quota.max_future_bookings
@@ -246,7 +301,7 @@ async fn quota_violations(
     Ok(found)
 }
 
-async fn record(
+pub(super) async fn record(
     txn: &DatabaseTransaction,
     booking: i64,
     from: Option<BookingStatus>,
@@ -321,24 +376,68 @@ pub async fn create(
     if facility.spec.quota.is_limited() {
         lock_facility(&txn, facility.id).await?;
     }
-    let problems = rule_violations(&txn, &facility, &request, now, true).await?;
+    let problems = rule_violations(&txn, &facility, &request, now, None).await?;
     if !problems.is_empty() {
         return Err(AppError::RuleViolations(problems));
     }
-    let status = if facility.spec.rules.approval_required()
-        && !access.can_manage_bookings_at(facility.owner_id)
+    let status = initial_status(access, &facility);
+    let inserted = insert_row(&txn, user, &request, status, None, now).await;
+    let inserted = match inserted {
+        Ok(model) => model,
+        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            // The same client key committed meanwhile: answer with that booking.
+            txn.rollback().await?;
+            let key = request.client_key.as_deref().unwrap_or_default();
+            let existing = find_by_client_key(db, user, key)
+                .await?
+                .ok_or_else(corrupt)?;
+            return same_request(&existing, &request);
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let units = occupancy::units_of(&txn, facility.id).await?;
+    let blocked = facility.spec.rules.blocked_range(&request.range);
+    if let Err(err) = take_time(&txn, &inserted, status, user, &units, &blocked, now).await {
+        txn.rollback().await?;
+        return Err(match err {
+            AppError::BookingConflict { conflicts } if conflicts.is_empty() => {
+                occupancy::conflict(db, &units, &blocked).await
+            }
+            other => other,
+        });
+    }
+    txn.commit().await?;
+    to_booking(inserted)
+}
+
+/// PENDING where the facility wants approval (unless the booker manages it), CONFIRMED otherwise.
+pub(super) fn initial_status(access: &Access, facility: &Facility) -> BookingStatus {
+    if facility.spec.rules.approval_required() && !access.can_manage_bookings_at(facility.owner_id)
     {
         BookingStatus::Pending
     } else {
         BookingStatus::Confirmed
-    };
+    }
+}
+
+/// Inserts the row of a new booking in `status`; `occurrence` is its series and
+/// recurrence id when it is an occurrence of one. It holds no time yet: see [`take_time`].
+pub(super) async fn insert_row(
+    txn: &DatabaseTransaction,
+    user: UserId,
+    request: &BookingRequest,
+    status: BookingStatus,
+    occurrence: Option<(i64, String)>,
+    now: DateTime<Utc>,
+) -> Result<booking::Model, sea_orm::DbErr> {
     let details = request.details.clone();
-    let inserted = booking::ActiveModel {
-        facility_id: Set(facility.id.0),
+    let (series_id, recurrence_id) = occurrence.unzip();
+    booking::ActiveModel {
+        facility_id: Set(request.facility_id.0),
         organisation_id: Set(request.organisation_id.0),
         booked_by: Set(user.0),
-        series_id: Set(None),
-        recurrence_id: Set(None),
+        series_id: Set(series_id),
+        recurrence_id: Set(recurrence_id),
         starts_at: Set(request.range.start()),
         ends_at: Set(request.range.end()),
         title: Set(details.title),
@@ -361,35 +460,24 @@ pub async fn create(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
-    .await;
-    let inserted = match inserted {
-        Ok(model) => model,
-        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            // The same client key committed meanwhile: answer with that booking.
-            txn.rollback().await?;
-            let key = request.client_key.as_deref().unwrap_or_default();
-            let existing = find_by_client_key(db, user, key)
-                .await?
-                .ok_or_else(corrupt)?;
-            return same_request(&existing, &request);
-        }
-        Err(err) => return Err(err.into()),
-    };
-    record(&txn, inserted.id, None, status, Some(user), None, now).await?;
-    let units = occupancy::units_of(&txn, facility.id).await?;
-    let blocked = facility.spec.rules.blocked_range(&request.range);
-    if let Err(err) = occupancy::hold(&txn, inserted.id, &units, &blocked).await {
-        txn.rollback().await?;
-        return Err(match err {
-            AppError::BookingConflict { conflicts } if conflicts.is_empty() => {
-                occupancy::conflict(db, &units, &blocked).await
-            }
-            other => other,
-        });
-    }
-    txn.commit().await?;
-    to_booking(inserted)
+    .insert(txn)
+    .await
+}
+
+/// Records the first status of a newly inserted booking and holds `blocked` on `units`
+/// for it. On `CONFLICT` (its `conflicts` empty when a concurrent writer won the race)
+/// the caller must roll back.
+pub(super) async fn take_time(
+    txn: &DatabaseTransaction,
+    inserted: &booking::Model,
+    status: BookingStatus,
+    user: UserId,
+    units: &[FacilityId],
+    blocked: &TimeRange,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    record(txn, inserted.id, None, status, Some(user), None, now).await?;
+    occupancy::hold(txn, inserted.id, units, blocked).await
 }
 
 /// The booking with this id (callers check who may see what of it).
@@ -469,7 +557,7 @@ pub async fn transition(
                 details: current.details.clone(),
                 client_key: None,
             };
-            let problems = rule_violations(&txn, &facility, &request, now, false).await?;
+            let problems = rule_violations(&txn, &facility, &request, now, Some(id)).await?;
             if !problems.is_empty() {
                 return Err(AppError::RuleViolations(problems));
             }
@@ -495,29 +583,44 @@ pub async fn transition(
             occupancy::release(&txn, id).await?;
         }
     }
+    set_status(&txn, &current, next, user, reason.as_deref(), now).await?;
+    let updated = get(&txn, id).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Moves `current` to status `next` as `user` and records it (holds are the caller's).
+pub(super) async fn set_status(
+    txn: &DatabaseTransaction,
+    current: &Booking,
+    next: BookingStatus,
+    user: UserId,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     booking::Entity::update_many()
         .col_expr(booking::Column::Status, next.as_ref().into())
-        .col_expr(booking::Column::StatusReason, reason.clone().into())
+        .col_expr(
+            booking::Column::StatusReason,
+            reason.map(str::to_string).into(),
+        )
         .col_expr(booking::Column::StatusChangedAt, now.into())
         .col_expr(booking::Column::StatusChangedBy, Some(user.0).into())
         .col_expr(booking::Column::Sequence, (current.sequence + 1).into())
         .col_expr(booking::Column::UpdatedAt, now.into())
-        .filter(booking::Column::Id.eq(id))
-        .exec(&txn)
+        .filter(booking::Column::Id.eq(current.id))
+        .exec(txn)
         .await?;
     record(
-        &txn,
-        id,
+        txn,
+        current.id,
         Some(current.status),
         next,
         Some(user),
-        reason.as_deref(),
+        reason,
         now,
     )
-    .await?;
-    let updated = get(&txn, id).await?;
-    txn.commit().await?;
-    Ok(updated)
+    .await
 }
 
 /// Filters of the booking list.
