@@ -501,6 +501,28 @@ async fn change(
     Ok(booking_view(ctx, booking).await?)
 }
 
+/// The signed-in user and the facility a booking input names (if they may see it).
+pub(crate) async fn booking_target(
+    ctx: &Context<'_>,
+    facility_id: &ID,
+) -> Result<(crate::domain::ids::UserId, facilities::Facility), AppError> {
+    let user = actor(ctx)?.user_id;
+    let id = FacilityId(parse_id("input.facilityId", facility_id)?);
+    Ok((user, visible_facility(ctx, id).await?))
+}
+
+/// Lets the request book only in the name of an organisation the user belongs to.
+pub(crate) fn authorize_booker(
+    ctx: &Context<'_>,
+    organisation: OrganisationId,
+) -> Result<(), AppError> {
+    authorize(
+        ctx,
+        |a| a.can_book_for(organisation),
+        "you book only for organisations you belong to",
+    )
+}
+
 #[Object]
 impl BookingMutation {
     /// Books a facility for an organisation you belong to. Facilities that want
@@ -510,18 +532,11 @@ impl BookingMutation {
         ctx: &Context<'_>,
         input: CreateBookingInput,
     ) -> Result<Booking> {
-        let user = actor(ctx)?.user_id;
-        let facility_id = FacilityId(parse_id("input.facilityId", &input.facility_id)?);
-        let facility = visible_facility(ctx, facility_id).await?;
+        let (user, facility) = booking_target(ctx, &input.facility_id).await?;
         let request = input
-            .into_request(facility.spec.time_zone, facility_id)
+            .into_request(facility.spec.time_zone, facility.id)
             .map_err(|e| e.within("input"))?;
-        let organisation = request.organisation_id;
-        authorize(
-            ctx,
-            |a| a.can_book_for(organisation),
-            "you book only for organisations you belong to",
-        )?;
+        authorize_booker(ctx, request.organisation_id)?;
         let booking =
             service::create(&state(ctx)?.db, access(ctx)?, user, request, Utc::now()).await?;
         Ok(Booking::new(booking, &facility))

@@ -6,9 +6,11 @@ use async_graphql::{
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use super::bookings::{Booking, DetailsText, TimeSlot, optional_text, slot};
+use super::bookings::{
+    Booking, DetailsText, TimeSlot, authorize_booker, booking_target, optional_text, slot,
+};
 use super::common::parse_id;
-use super::context::{access, actor, authorize, request, state};
+use super::context::{access, actor, request, state};
 use super::facilities::{Facility, visible_facility};
 use super::loaders::load_error;
 use super::organisations::Organisation;
@@ -408,18 +410,11 @@ impl SeriesMutation {
         ctx: &Context<'_>,
         input: CreateBookingSeriesInput,
     ) -> Result<BookingSeriesResult> {
-        let user = actor(ctx)?.user_id;
-        let facility_id = FacilityId(parse_id("input.facilityId", &input.facility_id)?);
-        let facility = visible_facility(ctx, facility_id).await?;
+        let (user, facility) = booking_target(ctx, &input.facility_id).await?;
         let request = input
-            .into_request(facility.spec.time_zone, facility_id)
+            .into_request(facility.spec.time_zone, facility.id)
             .map_err(|e| e.within("input"))?;
-        let organisation = request.organisation_id;
-        authorize(
-            ctx,
-            |a| a.can_book_for(organisation),
-            "you book only for organisations you belong to",
-        )?;
+        authorize_booker(ctx, request.organisation_id)?;
         let db = &state(ctx)?.db;
         let outcome = service::create(db, access(ctx)?, user, request, Utc::now())
             .await
