@@ -617,10 +617,12 @@ fn pgbench(
         &script,
         "\\set unit random(1, :units)\n\
          \\set n :n + 1\n\
+         \\set u :first_unit - 1 + :unit\n\
+         \\set h :n * :clients + :client_id\n\
          INSERT INTO booking_occupancy (booking_id, unit_id, blocked_from, blocked_until) \
-         VALUES (:booking, (:first_unit - 1 + :unit), \
-         timestamptz '2040-01-01 00:00+00' + (:n * :clients + :client_id) * interval '1 hour', \
-         timestamptz '2040-01-01 00:00+00' + (:n * :clients + :client_id + 1) * interval '1 hour');\n",
+         VALUES (:booking, :u, \
+         timestamptz '2040-01-01 00:00+00' + (:h)::int * interval '1 hour', \
+         timestamptz '2040-01-01 00:00+00' + ((:h)::int + 1) * interval '1 hour');\n",
     )
     .expect("write the pgbench script");
     let first = units[0];
@@ -736,7 +738,7 @@ async fn question(db: &DatabaseConnection) -> Question {
     let code = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
-            "SELECT municipality_code FROM facility WHERE name LIKE '%Penkkitila 000%'",
+            "SELECT municipality_code FROM facility WHERE name_fi = 'Penkkitila 000'",
         ))
         .await
         .expect("municipality code")
