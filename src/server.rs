@@ -47,15 +47,17 @@ impl Application {
         )
         .await?;
         database::migrate(&db).await?;
-        let state = Arc::new(AppState {
-            municipalities: municipalities::load_directory(&db).await?,
-            db,
-            default_timezone: config.default_timezone,
-        });
         let acceptor = poem::listener::TcpListener::bind(config.listen_addr)
             .into_acceptor()
             .await
             .map_err(AppError::internal)?;
+        let bound = bound_addr(&acceptor)?;
+        let state = Arc::new(AppState {
+            municipalities: municipalities::load_directory(&db).await?,
+            db,
+            default_timezone: config.default_timezone,
+            base_url: config.base_url(bound),
+        });
         Ok(Self {
             acceptor,
             shared: Arc::new(Shared {
@@ -69,11 +71,7 @@ impl Application {
 
     /// The address the server listens on.
     pub fn local_addr(&self) -> AppResult<SocketAddr> {
-        self.acceptor
-            .local_addr()
-            .first()
-            .and_then(|addr| addr.as_socket_addr().copied())
-            .ok_or_else(|| AppError::internal("the listener has no address"))
+        bound_addr(&self.acceptor)
     }
 
     /// The shared state (database, municipalities), for tools and tests.
@@ -112,6 +110,14 @@ impl Application {
             .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
             .await
     }
+}
+
+fn bound_addr(acceptor: &TcpAcceptor) -> AppResult<SocketAddr> {
+    acceptor
+        .local_addr()
+        .first()
+        .and_then(|addr| addr.as_socket_addr().copied())
+        .ok_or_else(|| AppError::internal("the listener has no address"))
 }
 
 fn route_label(path: &str) -> &'static str {

@@ -18,6 +18,8 @@ pub struct AppState {
     pub municipalities: MunicipalityDirectory,
     /// Default IANA zone of new facilities.
     pub default_timezone: chrono_tz::Tz,
+    /// The service's public base URL without a trailing slash, for links.
+    pub base_url: String,
 }
 
 /// Per-request data: who asks, and the request's batching loaders.
