@@ -2,6 +2,7 @@
 //! returns domain values or an [`AppError`](crate::error::AppError).
 pub mod bookings;
 pub mod database;
+pub mod events;
 pub mod facilities;
 pub mod municipalities;
 pub mod opening_hours;
