@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{ErrorExtensions, ServerError};
 use async_graphql_poem::GraphQLRequest;
-use poem::http::{HeaderMap, StatusCode, header};
+use poem::http::{HeaderMap, StatusCode};
 use poem::listener::{Acceptor, Listener, TcpAcceptor};
 use poem::middleware::{SizeLimit, Tracing};
 use poem::web::{Data, Html, Json, Redirect};
@@ -89,7 +89,12 @@ impl Application {
                 get(graphiql).post(graphql.with(SizeLimit::new(self.max_body_bytes))),
             )
             .at("/healthz", get(healthz))
+            .at(
+                "/reports/cooperation.csv",
+                get(crate::http::reports::cooperation_csv),
+            )
             .at("/metrics", get(metrics_text))
+            .data(self.shared.state.clone())
             .data(self.shared)
             .with(Tracing)
             .around(move |endpoint, request| {
@@ -125,6 +130,7 @@ fn route_label(path: &str) -> &'static str {
         "/graphql" => "/graphql",
         "/healthz" => "/healthz",
         "/metrics" => "/metrics",
+        "/reports/cooperation.csv" => "/reports/cooperation.csv",
         "/" => "/",
         _ => "other",
     }
@@ -143,15 +149,6 @@ fn graphiql() -> Html<String> {
             .title("Yhteistila GraphQL")
             .finish(),
     )
-}
-
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
 }
 
 fn error_code(error: &ServerError) -> Option<&'static str> {
@@ -174,7 +171,7 @@ async fn graphql(
     headers: &HeaderMap,
     request: GraphQLRequest,
 ) -> Response {
-    let access = match bearer_token(headers) {
+    let access = match crate::http::bearer_token(headers) {
         None => Access::anonymous(),
         Some(token) => match users::authenticate(&shared.state.db, token).await {
             Ok(actor) => Access::user(actor),

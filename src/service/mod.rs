@@ -1,6 +1,7 @@
 //! Database work: each function takes a connection, owns its transaction and
 //! returns domain values or an [`AppError`](crate::error::AppError).
 pub mod bookings;
+pub mod cooperation;
 pub mod database;
 pub mod events;
 pub mod facilities;
@@ -8,5 +9,6 @@ pub mod municipalities;
 pub mod opening_hours;
 pub mod organisations;
 pub mod pagination;
+pub mod report;
 pub mod search;
 pub mod users;

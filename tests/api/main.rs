@@ -5,10 +5,12 @@ mod helpers;
 
 mod bookings;
 mod cli;
+mod cooperation;
 mod demo;
 mod events;
 mod facilities;
 mod organisations;
+mod report;
 mod search;
 mod series;
 mod server;
