@@ -24,6 +24,7 @@ use crate::service::{database, municipalities, users};
 /// What the handlers share.
 struct Shared {
     state: Arc<AppState>,
+    pages: Arc<crate::http::event_page::Pages>,
     schema: AppSchema,
     metrics: Arc<Metrics>,
 }
@@ -61,6 +62,7 @@ impl Application {
         Ok(Self {
             acceptor,
             shared: Arc::new(Shared {
+                pages: Arc::new(crate::http::event_page::Pages::new()?),
                 schema: build_schema(Some(state.clone())),
                 state,
                 metrics,
@@ -94,7 +96,9 @@ impl Application {
                 get(crate::http::reports::cooperation_csv),
             )
             .at("/metrics", get(metrics_text))
+            .at("/events/:slug", get(crate::http::event_page::event_page))
             .data(self.shared.state.clone())
+            .data(self.shared.pages.clone())
             .data(self.shared)
             .with(Tracing)
             .around(move |endpoint, request| {
@@ -132,6 +136,7 @@ fn route_label(path: &str) -> &'static str {
         "/metrics" => "/metrics",
         "/reports/cooperation.csv" => "/reports/cooperation.csv",
         "/" => "/",
+        _ if path.starts_with("/events/") => "/events/{slug}",
         _ => "other",
     }
 }

@@ -1,5 +1,6 @@
 //! HTTP endpoints besides GraphQL: the follow-up report as CSV and public event pages.
 //! Errors keep their stable code, here as the HTTP status and a plain-text body.
+pub mod event_page;
 pub mod reports;
 
 use poem::http::{HeaderMap, StatusCode, header};
