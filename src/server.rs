@@ -19,7 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::context::{AppState, RequestData};
 use crate::graphql::{AppSchema, build_schema};
 use crate::metrics::Metrics;
-use crate::service::{database, municipalities, users};
+use crate::service::{database, municipalities, search, users};
 
 /// What the handlers share.
 struct Shared {
@@ -58,6 +58,7 @@ impl Application {
             db,
             default_timezone: config.default_timezone,
             base_url: config.base_url(bound),
+            open_horizon: Default::default(),
         });
         Ok(Self {
             acceptor,
@@ -84,6 +85,7 @@ impl Application {
     /// Serves requests until `shutdown` completes, then lets running requests finish.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
         let metrics = self.shared.metrics.clone();
+        let upkeep = tokio::spawn(keep_open_ranges_ahead(self.shared.state.clone()));
         let app = Route::new()
             .at("/", get(root))
             .at(
@@ -115,9 +117,23 @@ impl Application {
                     result
                 }
             });
-        poem::Server::new_with_acceptor(self.acceptor)
+        let served = poem::Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
-            .await
+            .await;
+        upkeep.abort();
+        served
+    }
+}
+
+/// Keeps the materialised open hours of every facility ahead of searches: at start, then
+/// once a day.
+async fn keep_open_ranges_ahead(state: Arc<AppState>) {
+    let mut daily = tokio::time::interval(Duration::from_secs(24 * 60 * 60));
+    loop {
+        daily.tick().await;
+        if let Err(err) = search::keep_open_ranges_ahead(&state.db, &state.open_horizon).await {
+            tracing::warn!(error = %err, "could not top up the open hours of facilities");
+        }
     }
 }
 
