@@ -906,7 +906,7 @@ async fn search_service(
         },
         window: yhteistila::domain::time_range::TimeRange::new(question.from, question.to)
             .expect("window"),
-        min_duration: chrono::Duration::minutes(SEARCH_MIN_MINUTES as i64),
+        min_duration: chrono::Duration::minutes(SEARCH_MIN_MINUTES),
     };
     let page = PageRequest::new(Some(SEARCH_FIRST as i32), None).expect("page");
     find_available(db, known, &search, &Visibility::Published, page)
