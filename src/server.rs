@@ -19,7 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::context::{AppState, RequestData};
 use crate::graphql::{AppSchema, build_schema};
 use crate::metrics::Metrics;
-use crate::service::{database, municipalities, users};
+use crate::service::{calendar, database, municipalities, users};
 
 /// What the handlers share.
 struct Shared {
@@ -54,6 +54,7 @@ impl Application {
         let bound = bound_addr(&acceptor)?;
         let state = Arc::new(AppState {
             municipalities: municipalities::load_directory(&db).await?,
+            installation: calendar::installation(&db).await?,
             db,
             default_timezone: config.default_timezone,
             base_url: config.base_url(bound),
