@@ -1,4 +1,4 @@
-//! The HTTP server: GraphQL, GraphiQL, health and metrics.
+//! The HTTP server: GraphQL, GraphiQL, calendar feeds, health and metrics.
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,6 +18,7 @@ use crate::domain::permissions::Access;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::{AppState, RequestData};
 use crate::graphql::{AppSchema, build_schema};
+use crate::ical::feeds::{self, FeedSettings};
 use crate::metrics::Metrics;
 use crate::service::{calendar, database, municipalities, users};
 
@@ -33,6 +34,7 @@ pub struct Application {
     acceptor: TcpAcceptor,
     shared: Arc<Shared>,
     max_body_bytes: usize,
+    feed_settings: FeedSettings,
 }
 
 impl Application {
@@ -67,6 +69,7 @@ impl Application {
                 metrics,
             }),
             max_body_bytes: config.max_body_bytes,
+            feed_settings: FeedSettings::from_config(config),
         })
     }
 
@@ -91,6 +94,10 @@ impl Application {
             )
             .at("/healthz", get(healthz))
             .at("/metrics", get(metrics_text))
+            .nest(
+                "/ical",
+                feeds::routes(self.shared.state.clone(), self.feed_settings),
+            )
             .data(self.shared)
             .with(Tracing)
             .around(move |endpoint, request| {
@@ -127,6 +134,7 @@ fn route_label(path: &str) -> &'static str {
         "/healthz" => "/healthz",
         "/metrics" => "/metrics",
         "/" => "/",
+        _ if path.starts_with("/ical/") => "/ical",
         _ => "other",
     }
 }

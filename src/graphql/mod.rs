@@ -10,6 +10,7 @@ pub mod context;
 pub mod enums;
 pub mod error;
 pub mod facilities;
+pub mod feeds;
 pub mod loaders;
 pub mod opening_hours;
 pub mod organisations;
@@ -29,6 +30,7 @@ pub struct Query(
     series::SeriesQuery,
     common::MunicipalityQuery,
     search::SearchQuery,
+    feeds::FeedQuery,
 );
 
 /// All mutations.
@@ -40,6 +42,7 @@ pub struct Mutation(
     opening_hours::OpeningHoursMutation,
     bookings::BookingMutation,
     series::SeriesMutation,
+    feeds::FeedMutation,
 );
 
 /// The schema type.

@@ -33,6 +33,11 @@ impl<'a> ContentWriter<'a> {
         }
     }
 
+    /// How many bytes the output holds so far.
+    pub fn written(&self) -> usize {
+        self.out.len()
+    }
+
     /// `BEGIN:<component>`.
     pub fn begin(&mut self, component: &'static str) {
         self.raw("BEGIN", component);

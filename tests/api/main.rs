@@ -7,6 +7,7 @@ mod bookings;
 mod cli;
 mod demo;
 mod facilities;
+mod feeds;
 mod organisations;
 mod search;
 mod series;
