@@ -2,6 +2,8 @@
 //! public bookings, and members' private feeds. Each answers `304 Not Modified` from one
 //! aggregate query when the client's copy is current, and otherwise streams the calendar
 //! item by item.
+use std::collections::HashMap;
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -16,17 +18,22 @@ use sha2::{Digest, Sha256};
 
 use super::bookings::{Booker, BookingCalendar, Detail, Place};
 use super::calendar::{CalendarHeader, Method, zones_of};
+use super::events::{EventCalendar, EventSetting};
 use super::writer::ContentWriter;
 use crate::config::Config;
-use crate::domain::ids::{FacilityId, OrganisationId};
+use crate::domain::ids::{EventId, FacilityId, OrganisationId};
 use crate::domain::localized::Language;
 use crate::domain::permissions::Access;
 use crate::domain::validation::ValidationError;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::AppState;
+use crate::graphql::events::event_url;
 use crate::service::bookings::Booking;
 use crate::service::bookings::series::Series;
-use crate::service::calendar::{self, BookingScope, FeedBookings, FeedWindow};
+use crate::service::calendar::{
+    self, BookingScope, EventSelection, FeedData, FeedQuery, FeedWindow,
+};
+use crate::service::events::{Event, EventFilter, Occurrence};
 use crate::service::{facilities, organisations};
 
 /// Changes whenever the rendering changes, so that ETags of old output do not match.
@@ -78,6 +85,7 @@ struct Feeds {
 /// The feed routes, to be nested under `/ical`.
 pub fn routes(state: Arc<AppState>, settings: FeedSettings) -> impl Endpoint {
     Route::new()
+        .at("/events.ics", get(events_feed))
         .at("/facilities/:file", get(facility_feed))
         .at("/organisations/:file", get(organisation_feed))
         .at("/private/:file", get(private_feed))
@@ -132,6 +140,111 @@ fn answer(result: AppResult<Response>) -> Response {
     result.unwrap_or_else(error_response)
 }
 
+/// The filters of the public events feed, as in the GraphQL `events` query; lists are
+/// comma-separated (`theme=MENTAL_WELLBEING,EVERYDAY_SAFETY`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EventParams {
+    lang: Option<String>,
+    /// Municipality code or Finnish or Swedish name.
+    municipality: Option<String>,
+    /// HYTE themes.
+    theme: Option<String>,
+    /// Target groups.
+    target_group: Option<String>,
+    /// Organised or co-hosted by this organisation (id).
+    organiser: Option<String>,
+    /// `true` for free events only.
+    free: Option<bool>,
+}
+
+/// Parses a comma-separated list of enum names into a bit set.
+fn flags<T>(field: &str, list: Option<&str>) -> Result<enumflags2::BitFlags<T>, ValidationError>
+where
+    T: enumflags2::BitFlag + std::str::FromStr,
+{
+    list.into_iter()
+        .flat_map(|l| l.split(','))
+        .filter(|item| !item.trim().is_empty())
+        .map(|item| {
+            item.trim().parse::<T>().map_err(|_| {
+                ValidationError::new(field, "UNKNOWN_VALUE", format!("unknown {field} {item:?}"))
+            })
+        })
+        .collect()
+}
+
+impl EventParams {
+    fn filter(&self, state: &AppState) -> Result<EventFilter, ValidationError> {
+        Ok(EventFilter {
+            municipality_code: self
+                .municipality
+                .as_deref()
+                .map(|m| {
+                    state
+                        .municipalities
+                        .resolve("municipality", m)
+                        .map(|m| m.code.clone())
+                })
+                .transpose()?,
+            themes: flags("theme", self.theme.as_deref())?,
+            target_groups: flags("targetGroup", self.target_group.as_deref())?,
+            host: self
+                .organiser
+                .as_deref()
+                .map(|id| {
+                    id.parse()
+                        .map(OrganisationId)
+                        .map_err(|_| ValidationError::new("organiser", "INVALID_ID", "not an id"))
+                })
+                .transpose()?,
+            free_only: self.free.unwrap_or(false),
+            ..EventFilter::default()
+        })
+    }
+}
+
+#[handler]
+async fn events_feed(
+    feeds: Data<&Arc<Feeds>>,
+    Query(params): Query<EventParams>,
+    headers: &HeaderMap,
+) -> Response {
+    answer(
+        async {
+            let language = FeedParams {
+                lang: params.lang.clone(),
+            }
+            .language(Language::Fi)?;
+            let filter = params.filter(&feeds.state)?;
+            let key = format!("events:{filter:?}");
+            let request = FeedRequest {
+                query: FeedQuery {
+                    bookings: None,
+                    events: Some(EventSelection {
+                        filter,
+                        venue: None,
+                    }),
+                },
+                detail: Detail::Public,
+                language,
+                name: match language {
+                    Language::Fi => "Yhteistila: tapahtumat",
+                    Language::Sv => "Yhteistila: evenemang",
+                    Language::En => "Yhteistila: events",
+                }
+                .to_string(),
+                zone: feeds.state.default_timezone,
+                key,
+                changed: DateTime::UNIX_EPOCH,
+                private: false,
+            };
+            serve(&feeds, request, headers).await
+        }
+        .await,
+    )
+}
+
 #[handler]
 async fn facility_feed(
     feeds: Data<&Arc<Feeds>>,
@@ -148,7 +261,13 @@ async fn facility_feed(
                 return Err(AppError::not_found("facility", id));
             }
             let request = FeedRequest {
-                scope: BookingScope::Facility(id),
+                query: FeedQuery {
+                    bookings: Some(BookingScope::Facility(id)),
+                    events: Some(EventSelection {
+                        filter: EventFilter::default(),
+                        venue: Some(id),
+                    }),
+                },
                 detail: Detail::Public,
                 language,
                 name: facility
@@ -181,7 +300,16 @@ async fn organisation_feed(
             let language = params.language(Language::Fi)?;
             let organisation = organisations::get(&feeds.state.db, id).await?;
             let request = FeedRequest {
-                scope: BookingScope::PublicOfOrganisation(id),
+                query: FeedQuery {
+                    bookings: Some(BookingScope::PublicOfOrganisation(id)),
+                    events: Some(EventSelection {
+                        filter: EventFilter {
+                            host: Some(id),
+                            ..EventFilter::default()
+                        },
+                        venue: None,
+                    }),
+                },
                 detail: Detail::Public,
                 language,
                 name: organisation
@@ -223,7 +351,16 @@ async fn private_feed(
             let organisation = organisations::get(db, feed.organisation_id).await?;
             let name = organisation.name.best(language).unwrap_or_default();
             let request = FeedRequest {
-                scope: BookingScope::Member(feed.organisation_id),
+                query: FeedQuery {
+                    bookings: Some(BookingScope::Member(feed.organisation_id)),
+                    events: Some(EventSelection {
+                        filter: EventFilter {
+                            hosted_by_members_of: Some(feed.organisation_id),
+                            ..EventFilter::default()
+                        },
+                        venue: None,
+                    }),
+                },
                 detail: Detail::Full,
                 language,
                 name: format!("{name} ({})", feed.name),
@@ -240,7 +377,7 @@ async fn private_feed(
 
 /// One feed to answer.
 struct FeedRequest {
-    scope: BookingScope,
+    query: FeedQuery,
     detail: Detail,
     language: Language,
     /// `X-WR-CALNAME`.
@@ -265,14 +402,14 @@ async fn serve(feeds: &Feeds, request: FeedRequest, headers: &HeaderMap) -> AppR
     let years = window.from.year()..=window.until.year();
     // One snapshot for the fingerprint and the rows.
     let txn = state.db.begin().await?;
-    let print = calendar::fingerprint(&txn, request.scope, window).await?;
+    let prints = calendar::fingerprint(&txn, &request.query, window).await?;
     let digest = Sha256::digest(
         format!(
             "{FORMAT_VERSION}|{}|{:?}|{}|{:?}|{}|{}|{:?}|{:?}|{:?}",
             request.key,
             request.detail,
             request.language.as_ref(),
-            print,
+            prints,
             request.changed.timestamp_micros(),
             state.base_url,
             state.installation,
@@ -287,16 +424,14 @@ async fn serve(feeds: &Feeds, request: FeedRequest, headers: &HeaderMap) -> AppR
         .map_err(|_| AppError::internal("an ETag that does not parse"))?;
     // The feed last changed when a row, facility or booker did, or when its newest item
     // entered the window.
-    let last_modified = [
-        Some(request.changed),
-        print.last_change,
-        print.newest_start.map(|s| s - settings.ahead),
-    ]
-    .into_iter()
-    .flatten()
-    .max()
-    .unwrap_or(request.changed)
-    .min(now);
+    let last_modified = [prints.0, prints.1]
+        .iter()
+        .flat_map(|p| [p.last_change, p.newest_start.map(|s| s - settings.ahead)])
+        .chain([Some(request.changed)])
+        .flatten()
+        .max()
+        .unwrap_or(request.changed)
+        .min(now);
     let last_modified = last_modified
         .duration_trunc(Duration::seconds(1))
         .unwrap_or(last_modified);
@@ -306,13 +441,12 @@ async fn serve(feeds: &Feeds, request: FeedRequest, headers: &HeaderMap) -> AppR
             .status(StatusCode::NOT_MODIFIED)
             .finish()
     } else {
-        let data = calendar::feed_bookings(&txn, request.scope, window).await?;
+        let data = calendar::feed_data(&txn, &request.query, window).await?;
         txn.commit().await?;
         let chunks = Chunks::new(
-            state.clone(),
+            state,
             request_header(&request, settings),
-            request.language,
-            request.detail,
+            &request,
             data,
             years,
         );
@@ -355,108 +489,188 @@ fn request_header(request: &FeedRequest, settings: FeedSettings) -> CalendarHead
     }
 }
 
-/// A single booking or a series, with the start it is ordered by.
+/// A single booking, a series or an event, with the start it is ordered by.
 enum Entry {
-    Single(Booking),
+    Single(Box<Booking>),
     Series(Series, Vec<Booking>),
+    Event(Box<Event>, Vec<Occurrence>),
 }
 
 impl Entry {
-    fn order(&self) -> (DateTime<Utc>, bool, i64) {
+    fn order(&self) -> (DateTime<Utc>, u8, i64) {
         match self {
-            Self::Single(b) => (b.range.start(), false, b.id),
+            Self::Single(b) => (b.range.start(), 0, b.id),
             Self::Series(s, rows) => (
                 rows.iter()
                     .map(|r| r.range.start())
                     .min()
                     .unwrap_or(s.created_at),
-                true,
+                1,
                 s.id,
+            ),
+            Self::Event(e, occurrences) => (
+                occurrences
+                    .first()
+                    .map_or(e.schedule.first.start(), |o| o.range.start()),
+                2,
+                e.id.0,
             ),
         }
     }
 }
 
-/// The calendar as pieces of about [`CHUNK_BYTES`], rendered as the body is sent.
-struct Chunks {
-    header: Option<(CalendarHeader, Vec<Tz>, std::ops::RangeInclusive<i32>)>,
-    entries: std::vec::IntoIter<Entry>,
-    state: Arc<AppState>,
+/// How the feed's items are shown: the places, bookers and event settings, made once.
+struct Shown {
+    installation: crate::ical::Installation,
     language: Language,
     detail: Detail,
-    places: std::collections::HashMap<FacilityId, Place>,
-    bookers: std::collections::HashMap<OrganisationId, Booker>,
+    places: HashMap<FacilityId, Place>,
+    bookers: HashMap<OrganisationId, Booker>,
+    settings: HashMap<EventId, EventSetting>,
+}
+
+impl Shown {
+    fn write(&self, entry: &Entry, w: &mut ContentWriter<'_>) -> AppResult<()> {
+        let missing = || AppError::internal("a feed item whose facility or host was not loaded");
+        let bookings = BookingCalendar {
+            installation: &self.installation,
+            language: self.language,
+            detail: self.detail,
+        };
+        let items = match entry {
+            Entry::Single(b) => {
+                let place = self.places.get(&b.facility_id).ok_or_else(missing)?;
+                let booker = self.bookers.get(&b.organisation_id).ok_or_else(missing)?;
+                vec![bookings.single(b, place, booker)]
+            }
+            Entry::Series(s, rows) => {
+                let place = self.places.get(&s.facility_id).ok_or_else(missing)?;
+                let booker = self.bookers.get(&s.organisation_id).ok_or_else(missing)?;
+                bookings.series(s, rows, place, booker)?
+            }
+            Entry::Event(e, occurrences) => {
+                let setting = self.settings.get(&e.id).ok_or_else(missing)?;
+                EventCalendar {
+                    installation: &self.installation,
+                    language: self.language,
+                }
+                .items(e, occurrences, setting)?
+            }
+        };
+        for item in items {
+            item.write(w, Method::Publish);
+        }
+        Ok(())
+    }
+}
+
+/// The calendar as pieces of about [`CHUNK_BYTES`], rendered as the body is sent.
+struct Chunks {
+    start: Option<(CalendarHeader, Vec<Tz>, RangeInclusive<i32>)>,
+    entries: std::vec::IntoIter<Entry>,
+    shown: Shown,
     done: bool,
 }
 
 impl Chunks {
     fn new(
-        state: Arc<AppState>,
+        state: &AppState,
         header: CalendarHeader,
-        language: Language,
-        detail: Detail,
-        data: FeedBookings,
-        years: std::ops::RangeInclusive<i32>,
+        request: &FeedRequest,
+        data: FeedData,
+        years: RangeInclusive<i32>,
     ) -> Self {
-        let places: std::collections::HashMap<FacilityId, Place> = data
-            .facilities
-            .values()
-            .map(|f| {
-                let municipality = state.municipalities.by_code(&f.spec.municipality_code);
-                (f.id, Place::new(f, municipality, language))
-            })
-            .collect();
-        let bookers = data
+        let language = request.language;
+        let FeedData { bookings, events } = data;
+        let place_of = |f: &crate::service::facilities::Facility| {
+            let municipality = state.municipalities.by_code(&f.spec.municipality_code);
+            (f.id, Place::new(f, municipality, language))
+        };
+        let mut places: HashMap<FacilityId, Place> =
+            bookings.facilities.values().map(place_of).collect();
+        places.extend(events.facilities.values().map(place_of));
+        let bookers = bookings
             .organisations
             .values()
             .map(|o| (o.id, Booker::new(o, language)))
             .collect();
-        let zones = zones_of(header.zone, places.values().map(|p| p.zone));
-        let mut entries: Vec<Entry> = data
+        let name = |id: &OrganisationId| {
+            events
+                .organisations
+                .get(id)
+                .map(|o| Booker::new(o, language))
+                .unwrap_or(Booker {
+                    name: String::new(),
+                    email: None,
+                })
+        };
+        let settings: HashMap<EventId, EventSetting> = events
+            .events
+            .iter()
+            .map(|e| {
+                let organiser = name(&e.organiser_id);
+                let place = match (events.venues.get(&e.id), &e.spec.external_place) {
+                    (Some(venue), _) => places.get(venue).cloned(),
+                    (None, Some(external)) => Some(Place::external(
+                        external,
+                        state.municipalities.by_code(&external.municipality_code),
+                        language,
+                        e.schedule.zone,
+                    )),
+                    (None, None) => None,
+                };
+                let setting = EventSetting {
+                    organiser: (organiser.name, organiser.email),
+                    cohosts: events
+                        .cohosts
+                        .get(&e.id)
+                        .into_iter()
+                        .flatten()
+                        .map(|c| name(c).name)
+                        .collect(),
+                    place,
+                    url: event_url(&state.base_url, &e.slug),
+                };
+                (e.id, setting)
+            })
+            .collect();
+        let zones = zones_of(
+            header.zone,
+            places
+                .values()
+                .map(|p| p.zone)
+                .chain(events.events.iter().map(|e| e.schedule.zone)),
+        );
+        let mut occurrences = events.occurrences;
+        let mut entries: Vec<Entry> = bookings
             .singles
             .into_iter()
-            .map(Entry::Single)
+            .map(|b| Entry::Single(Box::new(b)))
             .chain(
-                data.series
+                bookings
+                    .series
                     .into_iter()
                     .map(|(s, rows)| Entry::Series(s, rows)),
             )
+            .chain(events.events.into_iter().map(|e| {
+                let of = occurrences.remove(&e.id).unwrap_or_default();
+                Entry::Event(Box::new(e), of)
+            }))
             .collect();
         entries.sort_by_key(Entry::order);
         Self {
-            header: Some((header, zones, years)),
+            start: Some((header, zones, years)),
             entries: entries.into_iter(),
-            state,
-            language,
-            detail,
-            places,
-            bookers,
+            shown: Shown {
+                installation: state.installation.clone(),
+                language,
+                detail: request.detail,
+                places,
+                bookers,
+                settings,
+            },
             done: false,
         }
-    }
-
-    fn write_entry(&self, entry: &Entry, w: &mut ContentWriter<'_>) -> AppResult<()> {
-        let calendar = BookingCalendar {
-            installation: &self.state.installation,
-            language: self.language,
-            detail: self.detail,
-        };
-        let (facility, organisation) = match entry {
-            Entry::Single(b) => (b.facility_id, b.organisation_id),
-            Entry::Series(s, _) => (s.facility_id, s.organisation_id),
-        };
-        let missing = || AppError::internal("a booking of a facility or booker not loaded");
-        let place = self.places.get(&facility).ok_or_else(missing)?;
-        let booker = self.bookers.get(&organisation).ok_or_else(missing)?;
-        match entry {
-            Entry::Single(b) => calendar.single(b, place, booker).write(w, Method::Publish),
-            Entry::Series(s, rows) => {
-                for item in calendar.series(s, rows, place, booker)? {
-                    item.write(w, Method::Publish);
-                }
-            }
-        }
-        Ok(())
     }
 }
 
@@ -469,7 +683,7 @@ impl Iterator for Chunks {
         }
         let mut out = String::with_capacity(CHUNK_BYTES + 4096);
         let mut w = ContentWriter::new(&mut out);
-        if let Some((header, zones, years)) = self.header.take() {
+        if let Some((header, zones, years)) = self.start.take() {
             header.write_start(&mut w, &zones, years);
         }
         while w.written() < CHUNK_BYTES {
@@ -478,7 +692,7 @@ impl Iterator for Chunks {
                 self.done = true;
                 break;
             };
-            if let Err(err) = self.write_entry(&entry, &mut w) {
+            if let Err(err) = self.shown.write(&entry, &mut w) {
                 // The status is sent already: break the body so no client takes it whole.
                 tracing::error!(error = %err, "calendar feed item failed");
                 self.done = true;

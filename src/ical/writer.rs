@@ -180,7 +180,7 @@ fn quote_param(value: &str, out: &mut String) {
 }
 
 /// Appends `line` with its CRLF, folded so that no line exceeds 75 octets: a fold is
-/// CRLF and a space, and never splits a UTF-8 character.
+/// CRLF and a space, never splits a UTF-8 character, and is never next to a blank.
 fn fold(line: &str, out: &mut String) {
     let mut room = MAX_LINE_OCTETS;
     let mut rest = line;
@@ -188,6 +188,15 @@ fn fold(line: &str, out: &mut String) {
         let mut cut = room;
         while !rest.is_char_boundary(cut) {
             cut -= 1;
+        }
+        // Some parsers trim the blanks around a fold, not just the fold's own space:
+        // never fold next to a blank of the text.
+        let blank = [' ', '\t'];
+        while cut > room / 2 && (rest[cut..].starts_with(blank) || rest[..cut].ends_with(blank)) {
+            cut -= 1;
+            while !rest.is_char_boundary(cut) {
+                cut -= 1;
+            }
         }
         out.push_str(&rest[..cut]);
         out.push_str("\r\n ");

@@ -4,21 +4,24 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{
-    app_user, booking, booking_series, calendar_feed, facility, installation, organisation,
+    app_user, booking, booking_series, calendar_feed, event, event_booking, event_cohost,
+    event_occurrence, facility, installation, organisation,
 };
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
 
 use super::bookings::series::{Series, to_series};
 use super::bookings::{Booking, to_booking};
+use super::events::{Event, EventFilter, Occurrence, grouped, to_event, to_occurrence};
 use super::facilities::{Facility, to_facility};
 use super::organisations::{Organisation, to_organisation};
 use super::users::{self, new_secret};
 use crate::domain::booking::BookingStatus;
-use crate::domain::ids::{FacilityId, OrganisationId, UserId};
+use crate::domain::event::{CohostStatus, EventStatus};
+use crate::domain::ids::{EventId, FacilityId, OrganisationId, UserId};
 use crate::domain::localized::Language;
 use crate::domain::permissions::Actor;
 use crate::error::{AppError, AppResult};
@@ -84,10 +87,20 @@ fn scope_condition(scope: BookingScope) -> Condition {
 }
 
 /// The feed's bookings: single bookings in the window that hold time or were called off
-/// recently, and every row of each series with such a row.
-fn feed_condition(scope: BookingScope, window: FeedWindow) -> Condition {
+/// recently, and every row of each series with such a row; none that is the venue of an
+/// event in the feed (the event stands for it).
+fn feed_condition(query: &FeedQuery, scope: BookingScope, window: FeedWindow) -> Condition {
+    let mut scoped = Condition::all().add(scope_condition(scope));
+    if let Some(events) = &query.events {
+        let venues = Query::select()
+            .column(event_booking::Column::BookingId)
+            .from(event_booking::Entity)
+            .and_where(event_booking::Column::EventId.in_subquery(event_ids(events, window)))
+            .to_owned();
+        scoped = scoped.add(booking::Column::Id.not_in_subquery(venues));
+    }
     let visible = Condition::all()
-        .add(scope_condition(scope))
+        .add(scoped)
         .add(booking::Column::EndsAt.gt(window.from))
         .add(booking::Column::StartsAt.lt(window.until))
         .add(
@@ -124,9 +137,10 @@ pub struct Fingerprint {
     pub newest_start: Option<DateTime<Utc>>,
 }
 
-/// The fingerprint of the feed of `scope` in `window`.
-pub async fn fingerprint(
+/// The fingerprint of the bookings of `scope` in the feed.
+async fn booking_fingerprint(
     db: &impl ConnectionTrait,
+    query: &FeedQuery,
     scope: BookingScope,
     window: FeedWindow,
 ) -> AppResult<Fingerprint> {
@@ -140,12 +154,9 @@ pub async fn fingerprint(
             Expr::cust("CAST(COALESCE(SUM(booking.sequence), 0) AS BIGINT)"),
             "sequence_sum",
         )
-        .expr_as(Expr::cust("MAX(booking.updated_at)"), "booking_change")
-        .expr_as(Expr::cust("MAX(facility.updated_at)"), "facility_change")
-        .expr_as(
-            Expr::cust("MAX(organisation.updated_at)"),
-            "organisation_change",
-        )
+        .expr_as(Expr::cust("MAX(booking.updated_at)"), "row_change")
+        .expr_as(Expr::cust("MAX(facility.updated_at)"), "place_change")
+        .expr_as(Expr::cust("MAX(organisation.updated_at)"), "host_change")
         .expr_as(
             Expr::cust_with_values(
                 "MAX(CASE WHEN booking.starts_at < $1 THEN booking.starts_at END)",
@@ -164,17 +175,61 @@ pub async fn fingerprint(
             Expr::col((organisation::Entity, organisation::Column::Id))
                 .equals((booking::Entity, booking::Column::OrganisationId)),
         )
-        .cond_where(feed_condition(scope, window))
+        .cond_where(feed_condition(query, scope, window))
         .to_owned();
+    read_fingerprint(db, &statement).await
+}
+
+/// The fingerprint of the events of the feed (the newest start is an occurrence's).
+async fn event_fingerprint(
+    db: &impl ConnectionTrait,
+    events: &EventSelection,
+    window: FeedWindow,
+) -> AppResult<Fingerprint> {
+    let newest = Query::select()
+        .expr(Expr::cust("MAX(event_occurrence.starts_at)"))
+        .from(event_occurrence::Entity)
+        .and_where(event_occurrence::Column::EventId.in_subquery(event_ids(events, window)))
+        .and_where(event_occurrence::Column::StartsAt.lt(window.until))
+        .to_owned();
+    let statement = Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), "row_count")
+        .expr_as(
+            Expr::cust("CAST(COALESCE(SUM(event.id), 0) AS BIGINT)"),
+            "id_sum",
+        )
+        .expr_as(
+            Expr::cust("CAST(COALESCE(SUM(event.sequence), 0) AS BIGINT)"),
+            "sequence_sum",
+        )
+        .expr_as(Expr::cust("MAX(event.updated_at)"), "row_change")
+        .expr_as(Expr::cust("MAX(organisation.updated_at)"), "host_change")
+        .expr_as(Expr::cust("NULL"), "place_change")
+        .expr_as(newest, "newest_start")
+        .from(event::Entity)
+        .inner_join(
+            organisation::Entity,
+            Expr::col((organisation::Entity, organisation::Column::Id))
+                .equals((event::Entity, event::Column::OrganiserId)),
+        )
+        .and_where(event::Column::Id.in_subquery(event_ids(events, window)))
+        .to_owned();
+    read_fingerprint(db, &statement).await
+}
+
+async fn read_fingerprint(
+    db: &impl ConnectionTrait,
+    statement: &SelectStatement,
+) -> AppResult<Fingerprint> {
     let row = db
-        .query_one(&statement)
+        .query_one(statement)
         .await?
         .ok_or_else(|| AppError::internal("an aggregate without a row"))?;
     let time = |column: &str| row.try_get::<Option<DateTime<Utc>>>("", column);
     let last_change = [
-        time("booking_change")?,
-        time("facility_change")?,
-        time("organisation_change")?,
+        time("row_change")?,
+        time("place_change")?,
+        time("host_change")?,
     ]
     .into_iter()
     .flatten()
@@ -186,6 +241,83 @@ pub async fn fingerprint(
         last_change,
         newest_start: time("newest_start")?,
     })
+}
+
+/// What a feed holds: bookings of a scope, events of a selection, or both.
+#[derive(Debug, Clone, Default)]
+pub struct FeedQuery {
+    /// The bookings.
+    pub bookings: Option<BookingScope>,
+    /// The events.
+    pub events: Option<EventSelection>,
+}
+
+/// Which events a feed holds.
+#[derive(Debug, Clone)]
+pub struct EventSelection {
+    /// The events listing's filter (its window is the feed's).
+    pub filter: EventFilter,
+    /// Only events held at this facility.
+    pub venue: Option<FacilityId>,
+}
+
+/// The ids of the selected events: listed by the filter in the window, cancelled ones only
+/// while they are recent, held at the venue if one is given.
+fn event_ids(events: &EventSelection, window: FeedWindow) -> SelectStatement {
+    let mut filter = events.filter.clone();
+    filter.from = window.from;
+    filter.to = Some(window.until);
+    let mut ids = Query::select()
+        .column((event::Entity, event::Column::Id))
+        .from(event::Entity)
+        .and_where(
+            event::Column::Id.in_subquery(
+                Query::select()
+                    .column(Alias::new("id"))
+                    .from_subquery(grouped(&filter), Alias::new("matching"))
+                    .to_owned(),
+            ),
+        )
+        .cond_where(
+            Condition::any()
+                .add(event::Column::Status.ne(EventStatus::Cancelled.as_ref()))
+                .add(event::Column::UpdatedAt.gte(window.cancelled_since)),
+        )
+        .to_owned();
+    if let Some(venue) = events.venue {
+        ids.and_where(
+            event::Column::Id.in_subquery(
+                Query::select()
+                    .column((event_booking::Entity, event_booking::Column::EventId))
+                    .from(event_booking::Entity)
+                    .inner_join(
+                        booking::Entity,
+                        Expr::col((booking::Entity, booking::Column::Id))
+                            .equals((event_booking::Entity, event_booking::Column::BookingId)),
+                    )
+                    .and_where(booking::Column::FacilityId.eq(venue.0))
+                    .to_owned(),
+            ),
+        );
+    }
+    ids
+}
+
+/// The fingerprints of the feed's bookings and events.
+pub async fn fingerprint(
+    db: &impl ConnectionTrait,
+    query: &FeedQuery,
+    window: FeedWindow,
+) -> AppResult<(Fingerprint, Fingerprint)> {
+    let bookings = match query.bookings {
+        Some(scope) => booking_fingerprint(db, query, scope, window).await?,
+        None => Fingerprint::default(),
+    };
+    let events = match &query.events {
+        Some(events) => event_fingerprint(db, events, window).await?,
+        None => Fingerprint::default(),
+    };
+    Ok((bookings, events))
 }
 
 /// The bookings of a feed with everything needed to show them.
@@ -201,13 +333,14 @@ pub struct FeedBookings {
     pub organisations: HashMap<OrganisationId, Organisation>,
 }
 
-/// The bookings of the feed of `scope` in `window`, in four queries.
-pub async fn feed_bookings(
+/// The bookings of the feed in `window`, in four queries.
+async fn feed_bookings(
     db: &impl ConnectionTrait,
+    query: &FeedQuery,
     scope: BookingScope,
     window: FeedWindow,
 ) -> AppResult<FeedBookings> {
-    let condition = feed_condition(scope, window);
+    let condition = feed_condition(query, scope, window);
     let rows_of = |column: booking::Column| {
         Query::select()
             .column(column)
@@ -261,6 +394,159 @@ pub async fn feed_bookings(
         facilities,
         organisations,
     })
+}
+
+/// The events of a feed with everything needed to show them.
+#[derive(Debug, Default)]
+pub struct FeedEvents {
+    /// The events, by id.
+    pub events: Vec<Event>,
+    /// All occurrences of each event, by start.
+    pub occurrences: HashMap<EventId, Vec<Occurrence>>,
+    /// The co-hosts that accepted, by event, in the order they were invited.
+    pub cohosts: HashMap<EventId, Vec<OrganisationId>>,
+    /// The facility each event is held in (its first venue booking's).
+    pub venues: HashMap<EventId, FacilityId>,
+    /// The organisers and co-hosts.
+    pub organisations: HashMap<OrganisationId, Organisation>,
+    /// The venue facilities.
+    pub facilities: HashMap<FacilityId, Facility>,
+}
+
+/// The events of the feed in `window`, in six queries.
+async fn feed_events(
+    db: &impl ConnectionTrait,
+    events: &EventSelection,
+    window: FeedWindow,
+) -> AppResult<FeedEvents> {
+    let ids = || event_ids(events, window);
+    let rows = event::Entity::find()
+        .filter(event::Column::Id.in_subquery(ids()))
+        .order_by_asc(event::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_event)
+        .collect::<AppResult<Vec<_>>>()?;
+    let mut occurrences: HashMap<EventId, Vec<Occurrence>> = HashMap::new();
+    for row in event_occurrence::Entity::find()
+        .filter(event_occurrence::Column::EventId.in_subquery(ids()))
+        .order_by_asc(event_occurrence::Column::StartsAt)
+        .order_by_asc(event_occurrence::Column::Id)
+        .all(db)
+        .await?
+    {
+        let occurrence = to_occurrence(row)?;
+        occurrences
+            .entry(occurrence.event_id)
+            .or_default()
+            .push(occurrence);
+    }
+    let accepted = Query::select()
+        .column(event_cohost::Column::OrganisationId)
+        .from(event_cohost::Entity)
+        .and_where(event_cohost::Column::EventId.in_subquery(ids()))
+        .and_where(event_cohost::Column::Status.eq(CohostStatus::Accepted.as_ref()))
+        .to_owned();
+    let mut cohosts: HashMap<EventId, Vec<OrganisationId>> = HashMap::new();
+    for row in event_cohost::Entity::find()
+        .filter(event_cohost::Column::EventId.in_subquery(ids()))
+        .filter(event_cohost::Column::Status.eq(CohostStatus::Accepted.as_ref()))
+        .order_by_asc(event_cohost::Column::InvitedAt)
+        .order_by_asc(event_cohost::Column::OrganisationId)
+        .all(db)
+        .await?
+    {
+        cohosts
+            .entry(EventId(row.event_id))
+            .or_default()
+            .push(OrganisationId(row.organisation_id));
+    }
+    let organisers = Query::select()
+        .column(event::Column::OrganiserId)
+        .from(event::Entity)
+        .and_where(event::Column::Id.in_subquery(ids()))
+        .to_owned();
+    let organisations = organisation::Entity::find()
+        .filter(
+            Condition::any()
+                .add(organisation::Column::Id.in_subquery(organisers))
+                .add(organisation::Column::Id.in_subquery(accepted)),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| to_organisation(m).map(|o| (o.id, o)))
+        .collect::<AppResult<_>>()?;
+    let venue_rows: Vec<(i64, i64)> = event_booking::Entity::find()
+        .select_only()
+        .column(event_booking::Column::EventId)
+        .column_as(booking::Column::FacilityId, "facility_id")
+        .join(
+            JoinType::InnerJoin,
+            event_booking::Entity::belongs_to(booking::Entity)
+                .from(event_booking::Column::BookingId)
+                .to(booking::Column::Id)
+                .into(),
+        )
+        .filter(event_booking::Column::EventId.in_subquery(ids()))
+        .order_by_asc(booking::Column::StartsAt)
+        .order_by_asc(booking::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut venues = HashMap::new();
+    for (event, facility) in venue_rows {
+        venues.entry(EventId(event)).or_insert(FacilityId(facility));
+    }
+    let facilities = facility::Entity::find()
+        .filter(
+            facility::Column::Id.is_in(
+                venues
+                    .values()
+                    .map(|f: &FacilityId| f.0)
+                    .collect::<std::collections::BTreeSet<_>>(),
+            ),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| to_facility(m).map(|f| (f.id, f)))
+        .collect::<AppResult<_>>()?;
+    Ok(FeedEvents {
+        events: rows,
+        occurrences,
+        cohosts,
+        venues,
+        organisations,
+        facilities,
+    })
+}
+
+/// Everything a feed shows.
+#[derive(Debug, Default)]
+pub struct FeedData {
+    /// The bookings.
+    pub bookings: FeedBookings,
+    /// The events.
+    pub events: FeedEvents,
+}
+
+/// The data of the feed in `window`, in a constant number of queries (at most ten).
+pub async fn feed_data(
+    db: &impl ConnectionTrait,
+    query: &FeedQuery,
+    window: FeedWindow,
+) -> AppResult<FeedData> {
+    let bookings = match query.bookings {
+        Some(scope) => feed_bookings(db, query, scope, window).await?,
+        None => FeedBookings::default(),
+    };
+    let events = match &query.events {
+        Some(events) => feed_events(db, events, window).await?,
+        None => FeedEvents::default(),
+    };
+    Ok(FeedData { bookings, events })
 }
 
 /// A member's private feed of an organisation.

@@ -731,3 +731,235 @@ async fn a_private_feed_stops_when_its_owner_leaves_the_organisation() {
     .await;
     assert_eq!(fetch(&app, &path, &[]).await.status, StatusCode::NOT_FOUND);
 }
+
+const CREATE_EVENT: &str = "mutation($input: CreateEventInput!) { createEvent(input: $input) { id slug occurrences { id } } }";
+
+const EVENT_OCCURRENCES: &str =
+    "query($id: ID!) { event(id: $id) { occurrences { status time { start end } } } }";
+
+/// What the API says about an event's occurrences: (start, end, calendar status), sorted.
+async fn occurrences_of(app: &TestApp, id: &str) -> Vec<(DateTime<Utc>, DateTime<Utc>, String)> {
+    let data = app
+        .graphql(None, EVENT_OCCURRENCES, json!({ "id": id }))
+        .await;
+    let mut rows: Vec<_> = data["event"]["occurrences"]
+        .as_array()
+        .expect("occurrences")
+        .iter()
+        .map(|o| {
+            let time = |k: &str| {
+                o["time"][k]
+                    .as_str()
+                    .unwrap()
+                    .parse::<DateTime<Utc>>()
+                    .unwrap()
+            };
+            let status = match o["status"].as_str().unwrap() {
+                "CANCELLED" => "CANCELLED",
+                "POSTPONED" => "TENTATIVE",
+                _ => "CONFIRMED",
+            };
+            (time("start"), time("end"), status.to_string())
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn of_uid(shown: &[Shown], uid: &str) -> Vec<(DateTime<Utc>, DateTime<Utc>, String)> {
+    shown
+        .iter()
+        .filter(|s| s.uid == uid)
+        .map(|s| (s.start, s.end, s.status.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_events_feed_follows_the_listing_filters_and_a_co_hosted_series() {
+    let app = crate::helpers::spawn_app().await;
+    let (hall, martat, martta, _) = bookable(&app, json!({})).await;
+    let coordinator = app.coordinator().await;
+    let carers = app
+        .create_organisation(&coordinator, "NGO", "Lahden Omaishoitajat", "Lahti")
+        .await;
+    let carers_admin = app
+        .member_token(&coordinator, &carers, "omaishoitajat@example.fi", "ADMIN")
+        .await;
+    // Tuesdays 18–20 through the spring change of 2027, with an exception date.
+    let series = app
+        .graphql(
+            Some(&martta),
+            CREATE_EVENT,
+            json!({ "input": { "organiserId": martat, "start": "2027-03-16T18:00", "end": "2027-03-16T20:00",
+                "recurrence": { "rrule": "FREQ=WEEKLY;BYDAY=TU;COUNT=5", "exceptionDates": ["2027-03-23"] },
+                "venues": [{ "facilityId": hall }], "publish": true,
+                "details": { "title": { "fi": "Mielen hyvinvoinnin ilta" }, "summary": { "fi": "Keskustelua, teetä; tervetuloa!" },
+                    "themes": ["MENTAL_WELLBEING"], "targetGroups": ["OLDER_PEOPLE_AND_FAMILY_CARERS"], "isFree": true } } }),
+        )
+        .await;
+    let series_id = id(&series["createEvent"]["id"]);
+    let occurrence = |i: usize| series["createEvent"]["occurrences"][i]["id"].clone();
+    app.graphql(
+        Some(&martta),
+        "mutation($e: ID!, $o: ID!) { cancelEventOccurrence(eventId: $e, occurrenceId: $o, reason: \"Pyhäpäivä\") { id } }",
+        json!({ "e": series_id, "o": occurrence(1) }),
+    )
+    .await;
+    app.graphql(
+        Some(&martta),
+        "mutation($e: ID!, $o: ID!) { moveEventOccurrence(eventId: $e, occurrenceId: $o, start: \"2027-04-06T19:00\", end: \"2027-04-06T21:00\") { id } }",
+        json!({ "e": series_id, "o": occurrence(2) }),
+    )
+    .await;
+    app.graphql(
+        Some(&martta),
+        "mutation($e: ID!, $o: ID!) { inviteCohost(eventId: $e, organisationId: $o) { status } }",
+        json!({ "e": series_id, "o": carers }),
+    )
+    .await;
+    app.graphql(
+        Some(&carers_admin),
+        "mutation($e: ID!, $o: ID!) { answerCohostInvitation(eventId: $e, organisationId: $o, accept: true) { status } }",
+        json!({ "e": series_id, "o": carers }),
+    )
+    .await;
+    let other = app
+        .graphql(
+            Some(&martta),
+            CREATE_EVENT,
+            json!({ "input": { "organiserId": martat, "start": "2027-05-04T18:00", "end": "2027-05-04T20:00",
+                "venues": [{ "facilityId": hall }], "publish": true,
+                "details": { "title": { "fi": "Turvallinen arki" }, "themes": ["EVERYDAY_SAFETY"],
+                    "targetGroups": ["YOUTH"], "isFree": true } } }),
+        )
+        .await;
+    let other_id = id(&other["createEvent"]["id"]);
+
+    let feed = fetch(
+        &app,
+        "/ical/events.ics?theme=MENTAL_WELLBEING&municipality=Lahti",
+        &[],
+    )
+    .await;
+    assert_eq!(feed.status, StatusCode::OK, "{}", feed.text);
+    let calendar = parse(&feed.text);
+    let shown = expand(&calendar);
+    let uid = shown[0].uid.clone();
+    assert!(uid.starts_with(&format!("event-{series_id}-")), "{uid}");
+    assert!(
+        shown.iter().all(|s| s.uid == uid),
+        "only the filtered event"
+    );
+    assert_eq!(of_uid(&shown, &uid), occurrences_of(&app, &series_id).await);
+    assert_eq!(shown.len(), 4, "five Tuesdays less the exception date");
+    assert_eq!(shown[0].start, utc("2027-03-16T16:00:00Z"));
+    assert_eq!(shown[1].start, utc("2027-03-30T15:00:00Z"));
+    assert_eq!(shown[1].status, "CANCELLED");
+    assert_eq!(shown[2].start, utc("2027-04-06T16:00:00Z"));
+    let description = shown[0].description.clone().unwrap();
+    assert!(
+        description.contains("Keskustelua, teetä; tervetuloa!"),
+        "{description}"
+    );
+    assert!(
+        description.contains("Yhteistyössä: Lahden Omaishoitajat"),
+        "{description}"
+    );
+    assert!(
+        description.contains("Järjestäjä: Lahden Martat"),
+        "{description}"
+    );
+    let master = &calendar.events[0];
+    let categories = property(&master.properties, "CATEGORIES")
+        .and_then(|p| p.value.clone())
+        .unwrap();
+    assert!(
+        categories.starts_with("Mielen hyvinvointi,"),
+        "{categories}"
+    );
+    assert!(text(master, "URL").unwrap().ends_with(&format!(
+        "/events/{}",
+        series["createEvent"]["slug"].as_str().unwrap()
+    )));
+    assert!(
+        text(master, "LOCATION")
+            .unwrap()
+            .starts_with("Kerhohuone, Rautatienkatu 1")
+    );
+
+    // Swedish texts fall back to the Finnish title; the categories are in Swedish.
+    let swedish = fetch(&app, "/ical/events.ics?theme=MENTAL_WELLBEING&lang=sv", &[]).await;
+    let swedish = parse(&swedish.text);
+    assert_eq!(
+        text(&swedish.events[0], "SUMMARY").as_deref(),
+        Some("Mielen hyvinvoinnin ilta")
+    );
+    assert!(
+        text(&swedish.events[0], "CATEGORIES")
+            .unwrap()
+            .starts_with("Psykiskt välbefinnande")
+    );
+    let youth = expand(&parse(
+        &fetch(&app, "/ical/events.ics?targetGroup=YOUTH", &[])
+            .await
+            .text,
+    ));
+    assert_eq!(youth.len(), 1);
+    assert!(youth[0].uid.starts_with(&format!("event-{other_id}-")));
+    let by_carers = expand(&parse(
+        &fetch(&app, &format!("/ical/events.ics?organiser={carers}"), &[])
+            .await
+            .text,
+    ));
+    assert_eq!(of_uid(&by_carers, &uid).len(), 4, "a co-host's events");
+    let bad = fetch(&app, "/ical/events.ics?theme=HAPPINESS", &[]).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.text.starts_with("VALIDATION") && bad.text.contains("theme"),
+        "{}",
+        bad.text
+    );
+
+    // The facility's feed shows the events instead of their venue bookings.
+    let facility = expand(&parse(
+        &fetch(&app, &format!("/ical/facilities/{hall}.ics"), &[])
+            .await
+            .text,
+    ));
+    assert!(
+        facility.iter().all(|s| s.uid.starts_with("event-")),
+        "{facility:?}"
+    );
+    assert_eq!(
+        of_uid(&facility, &uid),
+        occurrences_of(&app, &series_id).await
+    );
+    // The co-host's own feed has the event too.
+    let cohost = expand(&parse(
+        &fetch(&app, &format!("/ical/organisations/{carers}.ics"), &[])
+            .await
+            .text,
+    ));
+    assert_eq!(of_uid(&cohost, &uid).len(), 4);
+
+    // A cancelled event stays in the feed as cancelled.
+    app.graphql(
+        Some(&martta),
+        "mutation($id: ID!) { cancelEvent(id: $id, reason: \"Esiintyjä sairastui\") { status } }",
+        json!({ "id": other_id }),
+    )
+    .await;
+    let youth = expand(&parse(
+        &fetch(&app, "/ical/events.ics?targetGroup=YOUTH", &[])
+            .await
+            .text,
+    ));
+    assert_eq!(youth[0].status, "CANCELLED");
+    assert!(
+        youth[0]
+            .description
+            .as_deref()
+            .unwrap()
+            .starts_with("Peruttu: Esiintyjä sairastui")
+    );
+}
