@@ -94,9 +94,8 @@ impl<'a> ContentWriter<'a> {
     /// reads back as this instant (RFC 5545 takes the first of a repeated hour), otherwise
     /// (the second pass through the autumn's repeated hour) in UTC without a `TZID`.
     pub fn date_time(&mut self, name: &'static str, instant: DateTime<Utc>, zone: Tz) {
-        let local = instant.with_timezone(&zone).naive_local();
-        if resolve_rfc5545(local, zone) == Some(instant) {
-            self.local(name, local, zone);
+        if reads_back(instant, zone) {
+            self.local(name, instant.with_timezone(&zone).naive_local(), zone);
         } else {
             self.utc(name, instant);
         }
@@ -131,6 +130,12 @@ impl<'a> ContentWriter<'a> {
     fn finish(&mut self) {
         fold(&self.line, self.out);
     }
+}
+
+/// Whether the wall-clock reading of `instant` in `zone` stands for it in RFC 5545 (not so
+/// for the second pass through the autumn's repeated hour).
+pub fn reads_back(instant: DateTime<Utc>, zone: Tz) -> bool {
+    resolve_rfc5545(instant.with_timezone(&zone).naive_local(), zone) == Some(instant)
 }
 
 /// A UTC date-time value, `19970714T173000Z`.

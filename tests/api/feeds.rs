@@ -338,6 +338,17 @@ pub async fn eventful_series(app: &TestApp) -> (String, String) {
     .await;
     app.graphql(Some(&booker), CANCEL, json!({ "id": booked[4] }))
         .await;
+    // A night booking from the second 03:30 of 31 October (UTC in the feed), with hostile text.
+    let mut night = booking(
+        &facility,
+        &ngo,
+        "2027-10-31T03:30:00+02:00",
+        "2027-10-31T05:00",
+    );
+    night["input"]["title"] = json!("Yö, osa 2; \"kello\" \\ END:VEVENT");
+    night["input"]["purpose"] = json!("a\r\nBEGIN:VEVENT\rb");
+    night["input"]["public"] = json!(true);
+    app.graphql(Some(&booker), CREATE, night).await;
     // From 9 November on, the series is called off.
     app.graphql(
         Some(&booker),
@@ -382,6 +393,10 @@ async fn a_subscriber_sees_the_series_as_the_database_holds_it_across_both_clock
     assert_eq!(at("2027-11-16T16:00:00Z").status, "CANCELLED");
     assert_eq!(at("2027-11-23T16:00:00Z").status, "CANCELLED");
     assert!(shown.iter().all(|s| s.start != utc("2027-05-25T15:00:00Z")));
+    assert_eq!(
+        at("2027-10-31T01:30:00Z").summary,
+        "Yö, osa 2; \"kello\" \\ END:VEVENT"
+    );
     // The single booking that made 6 April a conflict is shown as busy time.
     assert_eq!(at("2027-04-06T14:00:00Z").summary, "Varattu");
     // One VTIMEZONE for Helsinki, and the calendar's own properties.
@@ -962,4 +977,107 @@ async fn the_events_feed_follows_the_listing_filters_and_a_co_hosted_series() {
             .unwrap()
             .starts_with("Peruttu: Esiintyjä sairastui")
     );
+}
+
+/// The occurrences of a facility's bookings as the API tells them, for the Python check:
+/// public bookings by title, the others as busy time.
+async fn expected_bookings(app: &TestApp, manager: &str, facility: &str) -> Vec<Value> {
+    let data = app
+        .graphql(
+            Some(manager),
+            "query($f: ID!) { bookings(filter: { facilityId: $f }, first: 100) { edges { node { status public title time { start end } } } } }",
+            json!({ "f": facility }),
+        )
+        .await;
+    data["bookings"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| {
+            let node = &e["node"];
+            let status = match node["status"].as_str().unwrap() {
+                "CONFIRMED" => "CONFIRMED",
+                "PENDING" => "TENTATIVE",
+                _ => "CANCELLED",
+            };
+            let time = |k: &str| utc_text(node["time"][k].as_str().unwrap());
+            let summary = if node["public"] == true { node["title"].clone() } else { json!("Varattu") };
+            json!({ "start": time("start"), "end": time("end"), "status": status, "summary": summary })
+        })
+        .collect()
+}
+
+fn utc_text(rfc3339: &str) -> String {
+    utc(rfc3339).format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Runs the Python check on `path`'s feed against `expected` occurrences.
+async fn python_check(app: &TestApp, python: &str, path: &str, expected: Vec<Value>) {
+    let feed = fetch(app, path, &[]).await;
+    assert_eq!(feed.status, StatusCode::OK);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let feed_file = dir.path().join("feed.ics");
+    let expected_file = dir.path().join("expected.json");
+    std::fs::write(&feed_file, &feed.text).expect("feed written");
+    let expectations = json!({ "from": "2026-01-01T00:00:00Z", "to": "2029-01-01T00:00:00Z", "occurrences": expected });
+    std::fs::write(&expected_file, expectations.to_string()).expect("expectations written");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ical/check_feed.py");
+    let output = std::process::Command::new(python)
+        .arg(script)
+        .arg(&feed_file)
+        .arg(&expected_file)
+        .output()
+        .expect("the Python check runs");
+    assert!(
+        output.status.success(),
+        "{path}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// `.ci/run` sets `ICAL_PYTHON` to a virtual environment with Python's `icalendar` and
+/// `recurring-ical-events` and runs this test on both databases.
+#[tokio::test]
+#[ignore = "needs ICAL_PYTHON with icalendar and recurring-ical-events; .ci/run runs it"]
+async fn python_calendar_libraries_read_the_feeds_as_the_database_holds_them() {
+    let python = std::env::var("ICAL_PYTHON").expect("ICAL_PYTHON: a Python with icalendar");
+    let app = crate::helpers::spawn_app().await;
+    let (facility, manager) = eventful_series(&app).await;
+    let expected = expected_bookings(&app, &manager, &facility).await;
+    python_check(
+        &app,
+        &python,
+        &format!("/ical/facilities/{facility}.ics"),
+        expected,
+    )
+    .await;
+
+    let (hall, martat, martta, _) = bookable(&app, json!({})).await;
+    let event = app
+        .graphql(
+            Some(&martta),
+            CREATE_EVENT,
+            json!({ "input": { "organiserId": martat, "start": "2027-10-19T18:00", "end": "2027-10-19T20:00",
+                "recurrence": { "rrule": "FREQ=WEEKLY;BYDAY=TU;COUNT=4" },
+                "venues": [{ "facilityId": hall }], "publish": true,
+                "details": { "title": { "fi": "Kuorotreenit, syksy" }, "isFree": true } } }),
+        )
+        .await;
+    let event_id = id(&event["createEvent"]["id"]);
+    app.graphql(
+        Some(&martta),
+        "mutation($e: ID!, $o: ID!) { moveEventOccurrence(eventId: $e, occurrenceId: $o, start: \"2027-11-02T19:00\", end: \"2027-11-02T21:00\") { id } }",
+        json!({ "e": event_id, "o": event["createEvent"]["occurrences"][2]["id"] }),
+    )
+    .await;
+    let expected = occurrences_of(&app, &event_id)
+        .await
+        .into_iter()
+        .map(|(start, end, status)| {
+            let format = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+            json!({ "start": format(start), "end": format(end), "status": status, "summary": "Kuorotreenit, syksy" })
+        })
+        .collect();
+    python_check(&app, &python, "/ical/events.ics", expected).await;
 }
