@@ -30,9 +30,7 @@ use crate::graphql::context::AppState;
 use crate::graphql::events::event_url;
 use crate::service::bookings::Booking;
 use crate::service::bookings::series::Series;
-use crate::service::calendar::{
-    self, BookingScope, EventSelection, FeedData, FeedQuery, FeedWindow,
-};
+use crate::service::calendar::{self, FeedData, FeedQuery, FeedWindow};
 use crate::service::events::{Event, EventFilter, Occurrence};
 use crate::service::{facilities, organisations};
 
@@ -101,12 +99,17 @@ struct FeedParams {
 
 impl FeedParams {
     fn language(&self, default: Language) -> Result<Language, ValidationError> {
-        match &self.lang {
-            None => Ok(default),
-            Some(text) => text.parse().map_err(|_| {
-                ValidationError::new("lang", "UNKNOWN_LANGUAGE", "lang is fi, sv or en")
-            }),
-        }
+        language(self.lang.as_deref(), default)
+    }
+}
+
+/// The `lang` parameter: `fi`, `sv` or `en`, else `default`.
+fn language(lang: Option<&str>, default: Language) -> Result<Language, ValidationError> {
+    match lang {
+        None => Ok(default),
+        Some(text) => text
+            .parse()
+            .map_err(|_| ValidationError::new("lang", "UNKNOWN_LANGUAGE", "lang is fi, sv or en")),
     }
 }
 
@@ -155,7 +158,7 @@ struct EventParams {
     /// Organised or co-hosted by this organisation (id).
     organiser: Option<String>,
     /// `true` for free events only.
-    free: Option<bool>,
+    free: Option<String>,
 }
 
 /// Parses a comma-separated list of enum names into a bit set.
@@ -198,7 +201,17 @@ impl EventParams {
                         .map_err(|_| ValidationError::new("organiser", "INVALID_ID", "not an id"))
                 })
                 .transpose()?,
-            free_only: self.free.unwrap_or(false),
+            free_only: match self.free.as_deref() {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(_) => {
+                    return Err(ValidationError::new(
+                        "free",
+                        "INVALID_BOOLEAN",
+                        "free is true or false",
+                    ));
+                }
+            },
             ..EventFilter::default()
         })
     }
@@ -212,20 +225,11 @@ async fn events_feed(
 ) -> Response {
     answer(
         async {
-            let language = FeedParams {
-                lang: params.lang.clone(),
-            }
-            .language(Language::Fi)?;
+            let language = language(params.lang.as_deref(), Language::Fi)?;
             let filter = params.filter(&feeds.state)?;
             let key = format!("events:{filter:?}");
             let request = FeedRequest {
-                query: FeedQuery {
-                    bookings: None,
-                    events: Some(EventSelection {
-                        filter,
-                        venue: None,
-                    }),
-                },
+                query: FeedQuery::events(filter),
                 detail: Detail::Public,
                 language,
                 name: match language {
@@ -261,13 +265,7 @@ async fn facility_feed(
                 return Err(AppError::not_found("facility", id));
             }
             let request = FeedRequest {
-                query: FeedQuery {
-                    bookings: Some(BookingScope::Facility(id)),
-                    events: Some(EventSelection {
-                        filter: EventFilter::default(),
-                        venue: Some(id),
-                    }),
-                },
+                query: FeedQuery::facility(id),
                 detail: Detail::Public,
                 language,
                 name: facility
@@ -300,16 +298,7 @@ async fn organisation_feed(
             let language = params.language(Language::Fi)?;
             let organisation = organisations::get(&feeds.state.db, id).await?;
             let request = FeedRequest {
-                query: FeedQuery {
-                    bookings: Some(BookingScope::PublicOfOrganisation(id)),
-                    events: Some(EventSelection {
-                        filter: EventFilter {
-                            host: Some(id),
-                            ..EventFilter::default()
-                        },
-                        venue: None,
-                    }),
-                },
+                query: FeedQuery::organisation(id),
                 detail: Detail::Public,
                 language,
                 name: organisation
@@ -351,16 +340,7 @@ async fn private_feed(
             let organisation = organisations::get(db, feed.organisation_id).await?;
             let name = organisation.name.best(language).unwrap_or_default();
             let request = FeedRequest {
-                query: FeedQuery {
-                    bookings: Some(BookingScope::Member(feed.organisation_id)),
-                    events: Some(EventSelection {
-                        filter: EventFilter {
-                            hosted_by_members_of: Some(feed.organisation_id),
-                            ..EventFilter::default()
-                        },
-                        venue: None,
-                    }),
-                },
+                query: FeedQuery::member(feed.organisation_id),
                 detail: Detail::Full,
                 language,
                 name: format!("{name} ({})", feed.name),

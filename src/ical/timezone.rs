@@ -15,6 +15,7 @@ use chrono::{
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
 
 use super::writer::ContentWriter;
+use crate::domain::recurrence::weekday_code;
 
 /// The offset of a zone at some instant, as an observance describes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,18 +133,11 @@ impl YearlyRule {
     }
 
     fn rrule(&self) -> String {
-        let weekday = match self.weekday {
-            Weekday::Mon => "MO",
-            Weekday::Tue => "TU",
-            Weekday::Wed => "WE",
-            Weekday::Thu => "TH",
-            Weekday::Fri => "FR",
-            Weekday::Sat => "SA",
-            Weekday::Sun => "SU",
-        };
         format!(
-            "FREQ=YEARLY;BYMONTH={};BYDAY={}{weekday}",
-            self.month, self.ordinal
+            "FREQ=YEARLY;BYMONTH={};BYDAY={}{}",
+            self.month,
+            self.ordinal,
+            weekday_code(self.weekday)
         )
     }
 }

@@ -1,11 +1,11 @@
 //! The data of calendar feeds, read in a constant number of queries per feed, and the
 //! members' private feed tokens.
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use entity::{
-    app_user, booking, booking_series, calendar_feed, event, event_booking, event_cohost,
-    event_occurrence, facility, installation, organisation,
+    app_user, booking, booking_series, calendar_feed, event, event_booking, facility, installation,
+    organisation,
 };
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
@@ -15,12 +15,12 @@ use sea_orm::{
 
 use super::bookings::series::{Series, to_series};
 use super::bookings::{Booking, to_booking};
-use super::events::{Event, EventFilter, Occurrence, grouped, to_event, to_occurrence};
-use super::facilities::{Facility, to_facility};
-use super::organisations::{Organisation, to_organisation};
+use super::events::{Event, EventFilter, Occurrence, grouped, hosts_of, occurrences_of, to_event};
+use super::facilities::{self, Facility, to_facility};
+use super::organisations::{self, Organisation, to_organisation};
 use super::users::{self, new_secret};
 use crate::domain::booking::BookingStatus;
-use crate::domain::event::{CohostStatus, EventStatus};
+use crate::domain::event::EventStatus;
 use crate::domain::ids::{EventId, FacilityId, OrganisationId, UserId};
 use crate::domain::localized::Language;
 use crate::domain::permissions::Actor;
@@ -137,6 +137,25 @@ pub struct Fingerprint {
     pub newest_start: Option<DateTime<Utc>>,
 }
 
+/// The aggregates of a fingerprint over `table` (ours, never user input): the count, the
+/// sums of ids and sequences, the last change.
+fn aggregates(table: &str) -> SelectStatement {
+    Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), "row_count")
+        .expr_as(
+            Expr::cust(format!("CAST(COALESCE(SUM({table}.id), 0) AS BIGINT)")),
+            "id_sum",
+        )
+        .expr_as(
+            Expr::cust(format!(
+                "CAST(COALESCE(SUM({table}.sequence), 0) AS BIGINT)"
+            )),
+            "sequence_sum",
+        )
+        .expr_as(Expr::cust(format!("MAX({table}.updated_at)")), "row_change")
+        .to_owned()
+}
+
 /// The fingerprint of the bookings of `scope` in the feed.
 async fn booking_fingerprint(
     db: &impl ConnectionTrait,
@@ -144,17 +163,7 @@ async fn booking_fingerprint(
     scope: BookingScope,
     window: FeedWindow,
 ) -> AppResult<Fingerprint> {
-    let statement = Query::select()
-        .expr_as(Expr::cust("COUNT(*)"), "row_count")
-        .expr_as(
-            Expr::cust("CAST(COALESCE(SUM(booking.id), 0) AS BIGINT)"),
-            "id_sum",
-        )
-        .expr_as(
-            Expr::cust("CAST(COALESCE(SUM(booking.sequence), 0) AS BIGINT)"),
-            "sequence_sum",
-        )
-        .expr_as(Expr::cust("MAX(booking.updated_at)"), "row_change")
+    let statement = aggregates("booking")
         .expr_as(Expr::cust("MAX(facility.updated_at)"), "place_change")
         .expr_as(Expr::cust("MAX(organisation.updated_at)"), "host_change")
         .expr_as(
@@ -180,32 +189,22 @@ async fn booking_fingerprint(
     read_fingerprint(db, &statement).await
 }
 
-/// The fingerprint of the events of the feed (the newest start is an occurrence's).
+/// The fingerprint of the events of the feed (the newest start is a first occurrence's).
 async fn event_fingerprint(
     db: &impl ConnectionTrait,
     events: &EventSelection,
     window: FeedWindow,
 ) -> AppResult<Fingerprint> {
-    let newest = Query::select()
-        .expr(Expr::cust("MAX(event_occurrence.starts_at)"))
-        .from(event_occurrence::Entity)
-        .and_where(event_occurrence::Column::EventId.in_subquery(event_ids(events, window)))
-        .and_where(event_occurrence::Column::StartsAt.lt(window.until))
-        .to_owned();
-    let statement = Query::select()
-        .expr_as(Expr::cust("COUNT(*)"), "row_count")
-        .expr_as(
-            Expr::cust("CAST(COALESCE(SUM(event.id), 0) AS BIGINT)"),
-            "id_sum",
-        )
-        .expr_as(
-            Expr::cust("CAST(COALESCE(SUM(event.sequence), 0) AS BIGINT)"),
-            "sequence_sum",
-        )
-        .expr_as(Expr::cust("MAX(event.updated_at)"), "row_change")
+    let statement = aggregates("event")
         .expr_as(Expr::cust("MAX(organisation.updated_at)"), "host_change")
         .expr_as(Expr::cust("NULL"), "place_change")
-        .expr_as(newest, "newest_start")
+        .expr_as(
+            Expr::cust_with_values(
+                "MAX(CASE WHEN event.starts_at < $1 THEN event.starts_at END)",
+                [window.until],
+            ),
+            "newest_start",
+        )
         .from(event::Entity)
         .inner_join(
             organisation::Entity,
@@ -250,6 +249,59 @@ pub struct FeedQuery {
     pub bookings: Option<BookingScope>,
     /// The events.
     pub events: Option<EventSelection>,
+}
+
+impl FeedQuery {
+    /// A facility's feed: its bookings and the public events held there.
+    pub fn facility(id: FacilityId) -> Self {
+        Self {
+            bookings: Some(BookingScope::Facility(id)),
+            events: Some(EventSelection {
+                filter: EventFilter::default(),
+                venue: Some(id),
+            }),
+        }
+    }
+
+    /// An organisation's public feed: its public bookings and the public events it hosts.
+    pub fn organisation(id: OrganisationId) -> Self {
+        Self {
+            bookings: Some(BookingScope::PublicOfOrganisation(id)),
+            events: Some(EventSelection {
+                filter: EventFilter {
+                    host: Some(id),
+                    ..EventFilter::default()
+                },
+                venue: None,
+            }),
+        }
+    }
+
+    /// A member's feed of an organisation: its and its facilities' bookings, every event
+    /// it hosts or is invited to host.
+    pub fn member(id: OrganisationId) -> Self {
+        Self {
+            bookings: Some(BookingScope::Member(id)),
+            events: Some(EventSelection {
+                filter: EventFilter {
+                    hosted_by_members_of: Some(id),
+                    ..EventFilter::default()
+                },
+                venue: None,
+            }),
+        }
+    }
+
+    /// The public events that `filter` lists.
+    pub fn events(filter: EventFilter) -> Self {
+        Self {
+            bookings: None,
+            events: Some(EventSelection {
+                filter,
+                venue: None,
+            }),
+        }
+    }
 }
 
 /// Which events a feed holds.
@@ -413,71 +465,39 @@ pub struct FeedEvents {
     pub facilities: HashMap<FacilityId, Facility>,
 }
 
-/// The events of the feed in `window`, in six queries.
+/// The events of the feed in `window`, in six queries: the selection is evaluated once,
+/// the rest is read by the events' ids.
 async fn feed_events(
     db: &impl ConnectionTrait,
     events: &EventSelection,
     window: FeedWindow,
 ) -> AppResult<FeedEvents> {
-    let ids = || event_ids(events, window);
     let rows = event::Entity::find()
-        .filter(event::Column::Id.in_subquery(ids()))
+        .filter(event::Column::Id.in_subquery(event_ids(events, window)))
         .order_by_asc(event::Column::Id)
         .all(db)
         .await?
         .into_iter()
         .map(to_event)
         .collect::<AppResult<Vec<_>>>()?;
-    let mut occurrences: HashMap<EventId, Vec<Occurrence>> = HashMap::new();
-    for row in event_occurrence::Entity::find()
-        .filter(event_occurrence::Column::EventId.in_subquery(ids()))
-        .order_by_asc(event_occurrence::Column::StartsAt)
-        .order_by_asc(event_occurrence::Column::Id)
-        .all(db)
-        .await?
-    {
-        let occurrence = to_occurrence(row)?;
-        occurrences
-            .entry(occurrence.event_id)
-            .or_default()
-            .push(occurrence);
-    }
-    let accepted = Query::select()
-        .column(event_cohost::Column::OrganisationId)
-        .from(event_cohost::Entity)
-        .and_where(event_cohost::Column::EventId.in_subquery(ids()))
-        .and_where(event_cohost::Column::Status.eq(CohostStatus::Accepted.as_ref()))
-        .to_owned();
-    let mut cohosts: HashMap<EventId, Vec<OrganisationId>> = HashMap::new();
-    for row in event_cohost::Entity::find()
-        .filter(event_cohost::Column::EventId.in_subquery(ids()))
-        .filter(event_cohost::Column::Status.eq(CohostStatus::Accepted.as_ref()))
-        .order_by_asc(event_cohost::Column::InvitedAt)
-        .order_by_asc(event_cohost::Column::OrganisationId)
-        .all(db)
-        .await?
-    {
-        cohosts
-            .entry(EventId(row.event_id))
-            .or_default()
-            .push(OrganisationId(row.organisation_id));
-    }
-    let organisers = Query::select()
-        .column(event::Column::OrganiserId)
-        .from(event::Entity)
-        .and_where(event::Column::Id.in_subquery(ids()))
-        .to_owned();
-    let organisations = organisation::Entity::find()
-        .filter(
-            Condition::any()
-                .add(organisation::Column::Id.in_subquery(organisers))
-                .add(organisation::Column::Id.in_subquery(accepted)),
-        )
-        .all(db)
+    let ids: Vec<EventId> = rows.iter().map(|e| e.id).collect();
+    let occurrences = occurrences_of(db, &ids, None).await?;
+    let cohosts: HashMap<EventId, Vec<OrganisationId>> =
+        hosts_of(db, &rows.iter().collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|(id, hosts)| (id, hosts.accepted))
+            .collect();
+    let hosts: BTreeSet<OrganisationId> = rows
+        .iter()
+        .map(|e| e.organiser_id)
+        .chain(cohosts.values().flatten().copied())
+        .collect();
+    let organisations = organisations::by_ids(db, &hosts.into_iter().collect::<Vec<_>>())
         .await?
         .into_iter()
-        .map(|m| to_organisation(m).map(|o| (o.id, o)))
-        .collect::<AppResult<_>>()?;
+        .map(|o| (o.id, o))
+        .collect();
     let venue_rows: Vec<(i64, i64)> = event_booking::Entity::find()
         .select_only()
         .column(event_booking::Column::EventId)
@@ -489,7 +509,7 @@ async fn feed_events(
                 .to(booking::Column::Id)
                 .into(),
         )
-        .filter(event_booking::Column::EventId.in_subquery(ids()))
+        .filter(event_booking::Column::EventId.is_in(ids.iter().map(|e| e.0)))
         .order_by_asc(booking::Column::StartsAt)
         .order_by_asc(booking::Column::Id)
         .into_tuple()
@@ -499,20 +519,12 @@ async fn feed_events(
     for (event, facility) in venue_rows {
         venues.entry(EventId(event)).or_insert(FacilityId(facility));
     }
-    let facilities = facility::Entity::find()
-        .filter(
-            facility::Column::Id.is_in(
-                venues
-                    .values()
-                    .map(|f: &FacilityId| f.0)
-                    .collect::<std::collections::BTreeSet<_>>(),
-            ),
-        )
-        .all(db)
+    let places: BTreeSet<FacilityId> = venues.values().copied().collect();
+    let facilities = facilities::by_ids(db, &places.into_iter().collect::<Vec<_>>())
         .await?
         .into_iter()
-        .map(|m| to_facility(m).map(|f| (f.id, f)))
-        .collect::<AppResult<_>>()?;
+        .map(|f| (f.id, f))
+        .collect();
     Ok(FeedEvents {
         events: rows,
         occurrences,

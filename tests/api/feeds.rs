@@ -249,38 +249,68 @@ pub fn expand(calendar: &IcalCalendar) -> Vec<Shown> {
     all
 }
 
-/// What the API says about the facility's bookings: (start, end, calendar status), sorted.
-async fn bookings_of(
-    app: &TestApp,
-    manager: &str,
-    facility: &str,
-) -> Vec<(DateTime<Utc>, DateTime<Utc>, String)> {
+/// An occurrence as the API reports it, in a calendar's terms.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Expected {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub status: String,
+    pub summary: String,
+}
+
+impl Expected {
+    fn of(shown: &Shown) -> Self {
+        Self {
+            start: shown.start,
+            end: shown.end,
+            status: shown.status.clone(),
+            summary: shown.summary.clone(),
+        }
+    }
+
+    /// From an API object with `time { start end }`, its status and the summary to expect.
+    fn from_api(node: &Value, summary: &str) -> Self {
+        let time = |k: &str| utc(node["time"][k].as_str().expect("a time"));
+        let status = match node["status"].as_str().expect("a status") {
+            "CONFIRMED" | "SCHEDULED" | "RESCHEDULED" => "CONFIRMED",
+            "PENDING" | "POSTPONED" => "TENTATIVE",
+            _ => "CANCELLED",
+        };
+        Self {
+            start: time("start"),
+            end: time("end"),
+            status: status.to_string(),
+            summary: summary.to_string(),
+        }
+    }
+
+    fn json(&self) -> Value {
+        let format = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        json!({ "start": format(self.start), "end": format(self.end), "status": self.status, "summary": self.summary })
+    }
+}
+
+/// What the API says about the facility's bookings, sorted: public ones by title, the
+/// others as busy time.
+async fn bookings_of(app: &TestApp, manager: &str, facility: &str) -> Vec<Expected> {
     let data = app
         .graphql(
             Some(manager),
-            "query($f: ID!) { bookings(filter: { facilityId: $f }, first: 100) { edges { node { status time { start end } } } } }",
+            "query($f: ID!) { bookings(filter: { facilityId: $f }, first: 100) { edges { node { status public title time { start end } } } } }",
             json!({ "f": facility }),
         )
         .await;
-    let mut rows: Vec<_> = data["bookings"]["edges"]
+    let mut rows: Vec<Expected> = data["bookings"]["edges"]
         .as_array()
         .expect("edges")
         .iter()
         .map(|e| {
             let node = &e["node"];
-            let time = |k: &str| {
-                node["time"][k]
-                    .as_str()
-                    .unwrap()
-                    .parse::<DateTime<Utc>>()
-                    .unwrap()
+            let summary = match node["public"].as_bool() {
+                Some(true) => node["title"].as_str().expect("a title"),
+                _ => "Varattu",
             };
-            let status = match node["status"].as_str().unwrap() {
-                "CONFIRMED" => "CONFIRMED",
-                "PENDING" => "TENTATIVE",
-                _ => "CANCELLED",
-            };
-            (time("start"), time("end"), status.to_string())
+            Expected::from_api(node, summary)
         })
         .collect();
     rows.sort();
@@ -371,10 +401,7 @@ async fn a_subscriber_sees_the_series_as_the_database_holds_it_across_both_clock
     );
     let calendar = parse(&feed.text);
     let shown = expand(&calendar);
-    let seen: Vec<(DateTime<Utc>, DateTime<Utc>, String)> = shown
-        .iter()
-        .map(|s| (s.start, s.end, s.status.clone()))
-        .collect();
+    let seen: Vec<Expected> = shown.iter().map(Expected::of).collect();
     assert_eq!(seen, bookings_of(&app, &manager, &facility).await);
     let at = |start: &str| {
         shown
@@ -750,42 +777,29 @@ async fn a_private_feed_stops_when_its_owner_leaves_the_organisation() {
 const CREATE_EVENT: &str = "mutation($input: CreateEventInput!) { createEvent(input: $input) { id slug occurrences { id } } }";
 
 const EVENT_OCCURRENCES: &str =
-    "query($id: ID!) { event(id: $id) { occurrences { status time { start end } } } }";
+    "query($id: ID!) { event(id: $id) { title { fi } occurrences { status time { start end } } } }";
 
-/// What the API says about an event's occurrences: (start, end, calendar status), sorted.
-async fn occurrences_of(app: &TestApp, id: &str) -> Vec<(DateTime<Utc>, DateTime<Utc>, String)> {
+/// What the API says about an event's occurrences, sorted.
+async fn occurrences_of(app: &TestApp, id: &str) -> Vec<Expected> {
     let data = app
         .graphql(None, EVENT_OCCURRENCES, json!({ "id": id }))
         .await;
-    let mut rows: Vec<_> = data["event"]["occurrences"]
+    let title = data["event"]["title"]["fi"].as_str().expect("a title");
+    let mut rows: Vec<Expected> = data["event"]["occurrences"]
         .as_array()
         .expect("occurrences")
         .iter()
-        .map(|o| {
-            let time = |k: &str| {
-                o["time"][k]
-                    .as_str()
-                    .unwrap()
-                    .parse::<DateTime<Utc>>()
-                    .unwrap()
-            };
-            let status = match o["status"].as_str().unwrap() {
-                "CANCELLED" => "CANCELLED",
-                "POSTPONED" => "TENTATIVE",
-                _ => "CONFIRMED",
-            };
-            (time("start"), time("end"), status.to_string())
-        })
+        .map(|o| Expected::from_api(o, title))
         .collect();
     rows.sort();
     rows
 }
 
-fn of_uid(shown: &[Shown], uid: &str) -> Vec<(DateTime<Utc>, DateTime<Utc>, String)> {
+fn of_uid(shown: &[Shown], uid: &str) -> Vec<Expected> {
     shown
         .iter()
         .filter(|s| s.uid == uid)
-        .map(|s| (s.start, s.end, s.status.clone()))
+        .map(Expected::of)
         .collect()
 }
 
@@ -979,47 +993,16 @@ async fn the_events_feed_follows_the_listing_filters_and_a_co_hosted_series() {
     );
 }
 
-/// The occurrences of a facility's bookings as the API tells them, for the Python check:
-/// public bookings by title, the others as busy time.
-async fn expected_bookings(app: &TestApp, manager: &str, facility: &str) -> Vec<Value> {
-    let data = app
-        .graphql(
-            Some(manager),
-            "query($f: ID!) { bookings(filter: { facilityId: $f }, first: 100) { edges { node { status public title time { start end } } } } }",
-            json!({ "f": facility }),
-        )
-        .await;
-    data["bookings"]["edges"]
-        .as_array()
-        .expect("edges")
-        .iter()
-        .map(|e| {
-            let node = &e["node"];
-            let status = match node["status"].as_str().unwrap() {
-                "CONFIRMED" => "CONFIRMED",
-                "PENDING" => "TENTATIVE",
-                _ => "CANCELLED",
-            };
-            let time = |k: &str| utc_text(node["time"][k].as_str().unwrap());
-            let summary = if node["public"] == true { node["title"].clone() } else { json!("Varattu") };
-            json!({ "start": time("start"), "end": time("end"), "status": status, "summary": summary })
-        })
-        .collect()
-}
-
-fn utc_text(rfc3339: &str) -> String {
-    utc(rfc3339).format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
 /// Runs the Python check on `path`'s feed against `expected` occurrences.
-async fn python_check(app: &TestApp, python: &str, path: &str, expected: Vec<Value>) {
+async fn python_check(app: &TestApp, python: &str, path: &str, expected: Vec<Expected>) {
     let feed = fetch(app, path, &[]).await;
     assert_eq!(feed.status, StatusCode::OK);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let feed_file = dir.path().join("feed.ics");
     let expected_file = dir.path().join("expected.json");
     std::fs::write(&feed_file, &feed.text).expect("feed written");
-    let expectations = json!({ "from": "2026-01-01T00:00:00Z", "to": "2029-01-01T00:00:00Z", "occurrences": expected });
+    let occurrences: Vec<Value> = expected.iter().map(Expected::json).collect();
+    let expectations = json!({ "from": "2026-01-01T00:00:00Z", "to": "2029-01-01T00:00:00Z", "occurrences": occurrences });
     std::fs::write(&expected_file, expectations.to_string()).expect("expectations written");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ical/check_feed.py");
     let output = std::process::Command::new(python)
@@ -1044,7 +1027,7 @@ async fn python_calendar_libraries_read_the_feeds_as_the_database_holds_them() {
     let python = std::env::var("ICAL_PYTHON").expect("ICAL_PYTHON: a Python with icalendar");
     let app = crate::helpers::spawn_app().await;
     let (facility, manager) = eventful_series(&app).await;
-    let expected = expected_bookings(&app, &manager, &facility).await;
+    let expected = bookings_of(&app, &manager, &facility).await;
     python_check(
         &app,
         &python,
@@ -1071,13 +1054,6 @@ async fn python_calendar_libraries_read_the_feeds_as_the_database_holds_them() {
         json!({ "e": event_id, "o": event["createEvent"]["occurrences"][2]["id"] }),
     )
     .await;
-    let expected = occurrences_of(&app, &event_id)
-        .await
-        .into_iter()
-        .map(|(start, end, status)| {
-            let format = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-            json!({ "start": format(start), "end": format(end), "status": status, "summary": "Kuorotreenit, syksy" })
-        })
-        .collect();
+    let expected = occurrences_of(&app, &event_id).await;
     python_check(&app, &python, "/ical/events.ics", expected).await;
 }
