@@ -5,6 +5,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod graphql;
+pub mod http;
 pub mod ical;
 pub mod metrics;
 pub mod server;

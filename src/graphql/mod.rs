@@ -7,6 +7,7 @@ pub mod bookings;
 pub mod common;
 pub mod connection;
 pub mod context;
+pub mod cooperation;
 pub mod enums;
 pub mod error;
 pub mod events;
@@ -30,6 +31,7 @@ pub struct Query(
     bookings::BookingQuery,
     series::SeriesQuery,
     events::EventQuery,
+    cooperation::CooperationQuery,
     common::MunicipalityQuery,
     search::SearchQuery,
     feeds::FeedQuery,
@@ -45,6 +47,7 @@ pub struct Mutation(
     bookings::BookingMutation,
     series::SeriesMutation,
     events::EventMutation,
+    cooperation::CooperationMutation,
     feeds::FeedMutation,
 );
 

@@ -28,6 +28,7 @@ use crate::domain::validation::ValidationError;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::AppState;
 use crate::graphql::events::event_url;
+use crate::http::error_response;
 use crate::service::bookings::Booking;
 use crate::service::bookings::series::Series;
 use crate::service::calendar::{self, FeedData, FeedQuery, FeedWindow};
@@ -118,25 +119,6 @@ fn file_id(file: &str, entity: &'static str) -> AppResult<i64> {
     file.strip_suffix(".ics")
         .and_then(|id| id.parse().ok())
         .ok_or_else(|| AppError::not_found(entity, file))
-}
-
-fn error_response(err: AppError) -> Response {
-    let status =
-        StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = match &err {
-        AppError::Internal(cause) => {
-            tracing::error!(error = %cause, "calendar feed failed");
-            format!("{}: {err}", err.code())
-        }
-        AppError::Validation(v) => format!("{}: {} ({})", err.code(), v.message, v.field),
-        // Never a hint whether a private feed exists.
-        AppError::NotFound { .. } => "NOT_FOUND: no such calendar".to_string(),
-        _ => format!("{}: {err}", err.code()),
-    };
-    Response::builder()
-        .status(status)
-        .content_type("text/plain; charset=utf-8")
-        .body(body)
 }
 
 fn answer(result: AppResult<Response>) -> Response {

@@ -5,11 +5,13 @@ mod helpers;
 
 mod bookings;
 mod cli;
+mod cooperation;
 mod demo;
 mod events;
 mod facilities;
 mod feeds;
 mod organisations;
+mod report;
 mod search;
 mod series;
 mod server;
