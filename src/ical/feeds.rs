@@ -210,21 +210,19 @@ async fn events_feed(
             let language = language(params.lang.as_deref(), Language::Fi)?;
             let filter = params.filter(&feeds.state)?;
             let key = format!("events:{filter:?}");
-            let request = FeedRequest {
-                query: FeedQuery::events(filter),
-                detail: Detail::Public,
-                language,
-                name: match language {
-                    Language::Fi => "Yhteistila: tapahtumat",
-                    Language::Sv => "Yhteistila: evenemang",
-                    Language::En => "Yhteistila: events",
-                }
-                .to_string(),
-                zone: feeds.state.default_timezone,
-                key,
-                changed: DateTime::UNIX_EPOCH,
-                private: false,
+            let name = match language {
+                Language::Fi => "Yhteistila: tapahtumat",
+                Language::Sv => "Yhteistila: evenemang",
+                Language::En => "Yhteistila: events",
             };
+            let request = FeedRequest::public(
+                FeedQuery::events(filter),
+                language,
+                Some(name),
+                feeds.state.default_timezone,
+                key,
+                DateTime::UNIX_EPOCH,
+            );
             serve(&feeds, request, headers).await
         }
         .await,
@@ -246,21 +244,14 @@ async fn facility_feed(
             if !facility.published {
                 return Err(AppError::not_found("facility", id));
             }
-            let request = FeedRequest {
-                query: FeedQuery::facility(id),
-                detail: Detail::Public,
+            let request = FeedRequest::public(
+                FeedQuery::facility(id),
                 language,
-                name: facility
-                    .spec
-                    .name
-                    .best(language)
-                    .unwrap_or_default()
-                    .to_string(),
-                zone: facility.spec.time_zone,
-                key: format!("facility:{id}"),
-                changed: facility.updated_at,
-                private: false,
-            };
+                facility.spec.name.best(language),
+                facility.spec.time_zone,
+                format!("facility:{id}"),
+                facility.updated_at,
+            );
             serve(&feeds, request, headers).await
         }
         .await,
@@ -279,20 +270,14 @@ async fn organisation_feed(
             let id = OrganisationId(file_id(&file, "organisation")?);
             let language = params.language(Language::Fi)?;
             let organisation = organisations::get(&feeds.state.db, id).await?;
-            let request = FeedRequest {
-                query: FeedQuery::organisation(id),
-                detail: Detail::Public,
+            let request = FeedRequest::public(
+                FeedQuery::organisation(id),
                 language,
-                name: organisation
-                    .name
-                    .best(language)
-                    .unwrap_or_default()
-                    .to_string(),
-                zone: feeds.state.default_timezone,
-                key: format!("organisation:{id}"),
-                changed: organisation.updated_at,
-                private: false,
-            };
+                organisation.name.best(language),
+                feeds.state.default_timezone,
+                format!("organisation:{id}"),
+                organisation.updated_at,
+            );
             serve(&feeds, request, headers).await
         }
         .await,
@@ -352,6 +337,29 @@ struct FeedRequest {
     changed: DateTime<Utc>,
     /// Members only: not to be kept by shared caches.
     private: bool,
+}
+
+impl FeedRequest {
+    /// A public feed: private bookings as busy time, fit for shared caches.
+    fn public(
+        query: FeedQuery,
+        language: Language,
+        name: Option<&str>,
+        zone: Tz,
+        key: String,
+        changed: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            query,
+            detail: Detail::Public,
+            language,
+            name: name.unwrap_or_default().to_string(),
+            zone,
+            key,
+            changed,
+            private: false,
+        }
+    }
 }
 
 /// Answers a feed: 304 when the client's copy is current, else the whole calendar.
