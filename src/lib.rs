@@ -6,6 +6,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod ical;
 pub mod metrics;
 pub mod server;
 pub mod service;

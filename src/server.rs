@@ -1,4 +1,4 @@
-//! The HTTP server: GraphQL, GraphiQL, health and metrics.
+//! The HTTP server: GraphQL, GraphiQL, calendar feeds, health and metrics.
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,8 +18,9 @@ use crate::domain::permissions::Access;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::{AppState, RequestData};
 use crate::graphql::{AppSchema, build_schema};
+use crate::ical::feeds::{self, FeedSettings};
 use crate::metrics::Metrics;
-use crate::service::{database, municipalities, search, users};
+use crate::service::{calendar, database, municipalities, search, users};
 
 /// What the handlers share.
 struct Shared {
@@ -34,6 +35,7 @@ pub struct Application {
     acceptor: TcpAcceptor,
     shared: Arc<Shared>,
     max_body_bytes: usize,
+    feed_settings: FeedSettings,
 }
 
 impl Application {
@@ -55,6 +57,7 @@ impl Application {
         let bound = bound_addr(&acceptor)?;
         let state = Arc::new(AppState {
             municipalities: municipalities::load_directory(&db).await?,
+            installation: calendar::installation(&db).await?,
             db,
             default_timezone: config.default_timezone,
             base_url: config.base_url(bound),
@@ -69,6 +72,7 @@ impl Application {
                 metrics,
             }),
             max_body_bytes: config.max_body_bytes,
+            feed_settings: FeedSettings::from_config(config),
         })
     }
 
@@ -99,6 +103,10 @@ impl Application {
             )
             .at("/metrics", get(metrics_text))
             .at("/events/:slug", get(crate::http::event_page::event_page))
+            .nest(
+                "/ical",
+                feeds::routes(self.shared.state.clone(), self.feed_settings),
+            )
             .data(self.shared.state.clone())
             .data(self.shared.pages.clone())
             .data(self.shared)
@@ -153,6 +161,7 @@ fn route_label(path: &str) -> &'static str {
         "/reports/cooperation.csv" => "/reports/cooperation.csv",
         "/" => "/",
         _ if path.starts_with("/events/") => "/events/{slug}",
+        _ if path.starts_with("/ical/") => "/ical",
         _ => "other",
     }
 }

@@ -170,7 +170,8 @@ fn parse_weekday(text: &str, part: &str) -> Result<Weekday, RecurrenceError> {
     })
 }
 
-fn weekday_code(weekday: Weekday) -> &'static str {
+/// The RFC 5545 code of a weekday, `MO` … `SU`.
+pub(crate) fn weekday_code(weekday: Weekday) -> &'static str {
     match weekday {
         Weekday::Mon => "MO",
         Weekday::Tue => "TU",

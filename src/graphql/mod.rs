@@ -12,6 +12,7 @@ pub mod enums;
 pub mod error;
 pub mod events;
 pub mod facilities;
+pub mod feeds;
 pub mod loaders;
 pub mod opening_hours;
 pub mod organisations;
@@ -33,6 +34,7 @@ pub struct Query(
     cooperation::CooperationQuery,
     common::MunicipalityQuery,
     search::SearchQuery,
+    feeds::FeedQuery,
 );
 
 /// All mutations.
@@ -46,6 +48,7 @@ pub struct Mutation(
     series::SeriesMutation,
     events::EventMutation,
     cooperation::CooperationMutation,
+    feeds::FeedMutation,
 );
 
 /// The schema type.

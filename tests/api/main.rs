@@ -9,6 +9,7 @@ mod cooperation;
 mod demo;
 mod events;
 mod facilities;
+mod feeds;
 mod organisations;
 mod report;
 mod search;

@@ -8,6 +8,7 @@ pub use changes::{
     EventUpdate, cancel, cancel_occurrence, move_occurrence, postpone, publish, reschedule, update,
 };
 pub use cohosts::{Cohost, answer_invitation, cohosts_of, invite_cohost, remove_cohost};
+pub(in crate::service) use listing::grouped;
 pub use listing::{EventFilter, ListedEvent, list};
 
 use std::collections::HashMap;
@@ -195,7 +196,7 @@ fn web(value: Option<String>) -> AppResult<Option<WebAddress>> {
         .transpose()
 }
 
-pub(super) fn to_event(m: event::Model) -> AppResult<Event> {
+pub(in crate::service) fn to_event(m: event::Model) -> AppResult<Event> {
     let zone: Tz = m.time_zone.parse().map_err(|_| corrupt("time zone"))?;
     let recurrence = m
         .recurrence_rule
