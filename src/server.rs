@@ -12,12 +12,14 @@ use poem::listener::{Acceptor, Listener, TcpAcceptor};
 use poem::middleware::{SizeLimit, Tracing};
 use poem::web::{Data, Html, Json, Redirect};
 use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, get, handler};
+use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::domain::permissions::Access;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::{AppState, RequestData};
 use crate::graphql::{AppSchema, build_schema};
+use crate::mail::worker::Worker;
 use crate::metrics::Metrics;
 use crate::service::{database, municipalities, users};
 
@@ -33,6 +35,7 @@ pub struct Application {
     acceptor: TcpAcceptor,
     shared: Arc<Shared>,
     max_body_bytes: usize,
+    mail: Worker,
 }
 
 impl Application {
@@ -52,6 +55,7 @@ impl Application {
             .await
             .map_err(AppError::internal)?;
         let bound = bound_addr(&acceptor)?;
+        let mail = Worker::new(db.clone(), &config.mail)?;
         let state = Arc::new(AppState {
             municipalities: municipalities::load_directory(&db).await?,
             db,
@@ -66,6 +70,7 @@ impl Application {
                 metrics,
             }),
             max_body_bytes: config.max_body_bytes,
+            mail,
         })
     }
 
@@ -79,8 +84,10 @@ impl Application {
         self.shared.state.clone()
     }
 
-    /// Serves requests until `shutdown` completes, then lets running requests finish.
+    /// Serves requests and sends mail until `shutdown` completes, then lets running
+    /// requests and the message being sent finish. Dropping the future stops both at once.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
+        let (stop, stopped) = watch::channel(false);
         let metrics = self.shared.metrics.clone();
         let app = Route::new()
             .at("/", get(root))
@@ -106,9 +113,16 @@ impl Application {
                     result
                 }
             });
-        poem::Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
-            .await
+        let server = poem::Server::new_with_acceptor(self.acceptor).run_with_graceful_shutdown(
+            app,
+            async move {
+                shutdown.await;
+                let _ = stop.send(true);
+            },
+            Some(Duration::from_secs(10)),
+        );
+        let (served, ()) = tokio::join!(server, self.mail.run(stopped));
+        served
     }
 }
 

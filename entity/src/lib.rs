@@ -14,3 +14,4 @@ pub mod facility_opening_hours;
 pub mod membership;
 pub mod municipality;
 pub mod organisation;
+pub mod outbox;
