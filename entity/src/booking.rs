@@ -27,6 +27,8 @@ pub struct Model {
     pub status_changed_at: DateTimeUtc,
     pub status_changed_by: Option<i64>,
     pub client_key: Option<String>,
+    /// What the booker pays, in euro cents; None for bookings made before prices were recorded.
+    pub price_cents: Option<i64>,
     /// Grows with every change a calendar would show.
     pub sequence: i32,
     pub created_at: DateTimeUtc,

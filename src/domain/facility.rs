@@ -267,9 +267,43 @@ pub fn policy_admits(
         }
 }
 
+/// What a booking of `minutes` costs an organisation of `kind`, in euro cents: nothing
+/// for the owner itself, nothing for non-profit and public bookers where the facility is
+/// free for non-profit use, otherwise the hourly price for the kind (none listed: free),
+/// pro rata and rounded to the nearest cent.
+pub fn booking_price_cents(
+    free_for_non_profit: bool,
+    prices: &[HourlyPrice],
+    kind: OrganisationKind,
+    is_owner: bool,
+    minutes: i64,
+) -> i64 {
+    if is_owner || (free_for_non_profit && kind.is_ngo_or_public()) {
+        return 0;
+    }
+    prices
+        .iter()
+        .find(|p| p.customer_kind == kind)
+        .map_or(0, |p| (i64::from(p.cents) * minutes + 30) / 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn price_follows_the_booker_kind() {
+        use OrganisationKind::*;
+        let prices = [HourlyPrice {
+            customer_kind: Company,
+            cents: 4000,
+        }];
+        assert_eq!(booking_price_cents(true, &prices, Ngo, false, 120), 0);
+        assert_eq!(booking_price_cents(true, &prices, Company, false, 90), 6000);
+        assert_eq!(booking_price_cents(true, &prices, Company, true, 90), 0);
+        assert_eq!(booking_price_cents(false, &prices, Ngo, false, 90), 0);
+        assert_eq!(booking_price_cents(false, &prices, Company, false, 1), 67);
+    }
 
     #[test]
     fn capacity_must_be_positive() {

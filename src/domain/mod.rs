@@ -4,6 +4,8 @@ pub mod booking;
 pub mod booking_rules;
 pub mod business_id;
 pub mod contact;
+pub mod cooperation;
+pub mod event;
 pub mod facility;
 pub mod ids;
 pub mod local_time;

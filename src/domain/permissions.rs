@@ -90,6 +90,21 @@ impl Access {
         self.is_coordinator() || self.role_in(booker).is_some() || self.role_in(owner).is_some()
     }
 
+    /// Creating events in the name of `organisation` and working on them: its members.
+    pub fn can_host_for(&self, organisation: OrganisationId) -> bool {
+        self.has_role(organisation, Role::Booker)
+    }
+
+    /// Answering an invitation to co-host an event: the invited organisation's admins.
+    pub fn can_answer_for(&self, organisation: OrganisationId) -> bool {
+        self.has_role(organisation, Role::Admin)
+    }
+
+    /// Seeing the follow-up of cooperation across the region: the coordinator.
+    pub fn can_see_cooperation_report(&self) -> bool {
+        self.is_coordinator()
+    }
+
     /// Seeing the organisation's member list.
     pub fn can_see_members_of(&self, organisation: OrganisationId) -> bool {
         self.is_coordinator() || self.role_in(organisation).is_some()

@@ -200,6 +200,12 @@ impl Booking {
         self.booking.recurrence_id.as_deref()
     }
 
+    /// What the booker pays, in euro cents, worked out from the facility's prices when
+    /// booking; null for bookings made before prices were recorded.
+    async fn price_cents(&self) -> Option<i64> {
+        self.booking.price_cents
+    }
+
     /// Grows with every change a calendar would show.
     async fn sequence(&self) -> i32 {
         self.booking.sequence

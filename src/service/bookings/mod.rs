@@ -6,7 +6,7 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use entity::{booking, booking_history as history, facility as facility_entity};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, EntityTrait, QueryFilter, QuerySelect, Set, SqlErr,
+    DbBackend, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 
 use super::facilities::{self, Facility};
@@ -15,9 +15,10 @@ use super::organisations;
 use super::pagination::{Page, PageRequest, fetch_page};
 use crate::domain::booking::BookingStatus;
 use crate::domain::booking_rules::{RuleViolation, can_cancel, check_booking};
-use crate::domain::facility::policy_admits;
+use crate::domain::facility::{booking_price_cents, policy_admits};
 use crate::domain::ids::{FacilityId, OrganisationId, UserId};
 use crate::domain::opening_hours::{DateException, WeeklyHours};
+use crate::domain::organisation::OrganisationKind;
 use crate::domain::permissions::Access;
 use crate::domain::time_range::TimeRange;
 use crate::domain::validation::ValidationError;
@@ -50,6 +51,8 @@ pub struct Booking {
     pub status_changed_at: DateTime<Utc>,
     /// Who last changed the status.
     pub status_changed_by: Option<UserId>,
+    /// What the booker pays, in euro cents (None for bookings made before prices were kept).
+    pub price_cents: Option<i64>,
     /// Grows with every change a calendar would show.
     pub sequence: i32,
     /// Created.
@@ -121,6 +124,7 @@ pub(super) fn to_booking(m: booking::Model) -> AppResult<Booking> {
         status_reason: m.status_reason,
         status_changed_at: m.status_changed_at,
         status_changed_by: m.status_changed_by.map(UserId),
+        price_cents: m.price_cents,
         sequence: m.sequence,
         created_at: m.created_at,
         updated_at: m.updated_at,
@@ -157,6 +161,8 @@ pub(super) struct RuleContext {
     weekly: WeeklyHours,
     exceptions: Vec<DateException>,
     booker_admitted: bool,
+    booker_kind: OrganisationKind,
+    booker_is_owner: bool,
 }
 
 impl RuleContext {
@@ -186,7 +192,20 @@ impl RuleContext {
             weekly,
             exceptions,
             booker_admitted,
+            booker_kind: booker.kind,
+            booker_is_owner: is_owner,
         })
+    }
+
+    /// What booking `range` of `facility` costs the booker, in euro cents.
+    pub(super) fn price_cents(&self, facility: &Facility, range: &TimeRange) -> i64 {
+        booking_price_cents(
+            facility.spec.free_for_non_profit,
+            &facility.spec.hourly_prices,
+            self.booker_kind,
+            self.booker_is_owner,
+            range.duration().num_minutes(),
+        )
     }
 
     /// The rules `request` breaks, besides conflicts. Quotas count the organisation's
@@ -369,45 +388,79 @@ pub async fn create(
     {
         return same_request(&existing, &request);
     }
-    let facility = facilities::get(&txn, request.facility_id).await?;
+    match book_within(&txn, access, user, &request, now).await {
+        Ok(inserted) => {
+            txn.commit().await?;
+            to_booking(inserted)
+        }
+        Err(err) => {
+            txn.rollback().await?;
+            // The same client key committed meanwhile: answer with that booking.
+            if let Some(key) = &request.client_key
+                && let Some(existing) = find_by_client_key(db, user, key).await?
+            {
+                return same_request(&existing, &request);
+            }
+            Err(explain_after_rollback(db, err, request.facility_id, &request.range).await)
+        }
+    }
+}
+
+/// Books `request` inside the caller's write transaction (see [`create`]); on an error
+/// the caller rolls back and passes the error through [`explain_after_rollback`].
+pub(crate) async fn book_within(
+    txn: &DatabaseTransaction,
+    access: &Access,
+    user: UserId,
+    request: &BookingRequest,
+    now: DateTime<Utc>,
+) -> AppResult<booking::Model> {
+    let facility = facilities::get(txn, request.facility_id).await?;
     if !facility.published && !access.can_see_private_facility_data(facility.owner_id) {
         return Err(AppError::not_found("facility", request.facility_id));
     }
     if facility.spec.quota.is_limited() {
-        lock_facility(&txn, facility.id).await?;
+        lock_facility(txn, facility.id).await?;
     }
-    let problems = rule_violations(&txn, &facility, &request, now, None).await?;
+    let context = RuleContext::load(txn, &facility, request.organisation_id).await?;
+    let problems = context
+        .violations(txn, &facility, request, now, true, None)
+        .await?;
     if !problems.is_empty() {
         return Err(AppError::RuleViolations(problems));
     }
     let status = initial_status(access, &facility);
-    let inserted = insert_row(&txn, user, &request, status, None, now).await;
-    let inserted = match inserted {
-        Ok(model) => model,
-        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            // The same client key committed meanwhile: answer with that booking.
-            txn.rollback().await?;
-            let key = request.client_key.as_deref().unwrap_or_default();
-            let existing = find_by_client_key(db, user, key)
-                .await?
-                .ok_or_else(corrupt)?;
-            return same_request(&existing, &request);
-        }
-        Err(err) => return Err(err.into()),
-    };
-    let units = occupancy::units_of(&txn, facility.id).await?;
+    let price = context.price_cents(&facility, &request.range);
+    let inserted = insert_row(txn, user, request, status, None, price, now).await?;
+    let units = occupancy::units_of(txn, facility.id).await?;
     let blocked = facility.spec.rules.blocked_range(&request.range);
-    if let Err(err) = take_time(&txn, &inserted, status, user, &units, &blocked, now).await {
-        txn.rollback().await?;
-        return Err(match err {
-            AppError::BookingConflict { conflicts } if conflicts.is_empty() => {
-                occupancy::conflict(db, &units, &blocked).await
-            }
-            other => other,
-        });
+    take_time(txn, &inserted, status, user, &units, &blocked, now).await?;
+    Ok(inserted)
+}
+
+/// Completes an error of [`book_within`] once its transaction is rolled back: a lost race
+/// (a `CONFLICT` without intervals) gets the intervals that now hold the time.
+pub(crate) async fn explain_after_rollback(
+    db: &DatabaseConnection,
+    err: AppError,
+    facility: FacilityId,
+    range: &TimeRange,
+) -> AppError {
+    match err {
+        AppError::BookingConflict { conflicts } if conflicts.is_empty() => {
+            let facility = match facilities::get(db, facility).await {
+                Ok(facility) => facility,
+                Err(err) => return err,
+            };
+            let units = match occupancy::units_of(db, facility.id).await {
+                Ok(units) => units,
+                Err(err) => return err,
+            };
+            let blocked = facility.spec.rules.blocked_range(range);
+            occupancy::conflict(db, &units, &blocked).await
+        }
+        other => other,
     }
-    txn.commit().await?;
-    to_booking(inserted)
 }
 
 /// PENDING where the facility wants approval (unless the booker manages it), CONFIRMED otherwise.
@@ -428,6 +481,7 @@ pub(super) async fn insert_row(
     request: &BookingRequest,
     status: BookingStatus,
     occurrence: Option<(i64, String)>,
+    price_cents: i64,
     now: DateTime<Utc>,
 ) -> Result<booking::Model, sea_orm::DbErr> {
     let details = request.details.clone();
@@ -455,6 +509,7 @@ pub(super) async fn insert_row(
         status_changed_at: Set(now),
         status_changed_by: Set(Some(user.0)),
         client_key: Set(request.client_key.clone()),
+        price_cents: Set(Some(price_cents)),
         sequence: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
@@ -511,8 +566,24 @@ pub async fn transition(
     now: DateTime<Utc>,
 ) -> AppResult<Booking> {
     let txn = occupancy::begin_write(db).await?;
-    let current = get(&txn, id).await?;
-    let facility = facilities::get(&txn, current.facility_id).await?;
+    let updated =
+        transition_within(&txn, access, user, id, transition, reason.as_deref(), now).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// [`transition`] inside the caller's write transaction.
+pub(crate) async fn transition_within(
+    txn: &DatabaseTransaction,
+    access: &Access,
+    user: UserId,
+    id: i64,
+    transition: Transition,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<Booking> {
+    let current = get(txn, id).await?;
+    let facility = facilities::get(txn, current.facility_id).await?;
     let manager = access.can_manage_bookings_at(facility.owner_id);
     let booker = access.can_book_for(current.organisation_id);
     let allowed = manager || (booker && transition == Transition::Cancel);
@@ -557,7 +628,7 @@ pub async fn transition(
                 details: current.details.clone(),
                 client_key: None,
             };
-            let problems = rule_violations(&txn, &facility, &request, now, Some(id)).await?;
+            let problems = rule_violations(txn, &facility, &request, now, Some(id)).await?;
             if !problems.is_empty() {
                 return Err(AppError::RuleViolations(problems));
             }
@@ -572,7 +643,7 @@ pub async fn transition(
                 .into());
             }
             // A manager acting on someone else's booking tells them why.
-            if !booker && reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            if !booker && reason.is_none_or(|r| r.trim().is_empty()) {
                 return Err(ValidationError::new(
                     "reason",
                     "REASON_REQUIRED",
@@ -580,13 +651,11 @@ pub async fn transition(
                 )
                 .into());
             }
-            occupancy::release(&txn, id).await?;
+            occupancy::release(txn, id).await?;
         }
     }
-    set_status(&txn, &current, next, user, reason.as_deref(), now).await?;
-    let updated = get(&txn, id).await?;
-    txn.commit().await?;
-    Ok(updated)
+    set_status(txn, &current, next, user, reason, now).await?;
+    get(txn, id).await
 }
 
 /// Moves `current` to status `next` as `user` and records it (holds are the caller's).

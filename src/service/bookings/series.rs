@@ -11,8 +11,8 @@ use sea_orm::{
 };
 
 use super::{
-    Booking, BookingDetails, BookingRequest, RuleContext, initial_status, insert_row,
-    lock_facility, occupancy, record, set_status, take_time, to_booking,
+    Booking, BookingDetails, BookingRequest, RuleContext, explain_after_rollback, initial_status,
+    insert_row, lock_facility, occupancy, record, set_status, take_time, to_booking,
 };
 use crate::domain::booking::{BookingStatus, booking_range};
 use crate::domain::booking_rules::can_cancel;
@@ -293,6 +293,7 @@ impl OccurrenceWriter<'_> {
             &request,
             self.status,
             Some(occurrence),
+            self.rules.price_cents(self.facility, &range),
             self.now,
         )
         .await?;
@@ -361,7 +362,62 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<SeriesOutcome, SeriesError> {
     let txn = occupancy::begin_write(db).await?;
-    let facility = facilities::get(&txn, request.facility_id).await?;
+    let attempt = book_within(&txn, access, user, &request, now).await?;
+    let BookedSeries {
+        series,
+        mut occurrences,
+        inserted,
+    } = attempt;
+    let any_problem = occurrences.iter().any(|o| o.status.is_problem());
+    if any_problem && !request.skip_conflicts && !request.dry_run {
+        txn.rollback().await?;
+        return Err(SeriesError::Rejected {
+            occurrences: occurrences
+                .into_iter()
+                .filter(|o| o.status.is_problem())
+                .collect(),
+        });
+    }
+    if request.dry_run || inserted.is_empty() {
+        txn.rollback().await?;
+        return Ok(SeriesOutcome {
+            series: None,
+            occurrences,
+        });
+    }
+    txn.commit().await?;
+    for (position, model) in inserted {
+        if let Some(outcome) = occurrences.get_mut(position) {
+            outcome.status = OccurrenceStatus::Booked;
+            outcome.booking = Some(to_booking(*model)?);
+        }
+    }
+    Ok(SeriesOutcome {
+        series: Some(to_series(series)?),
+        occurrences,
+    })
+}
+
+/// A series booked inside a transaction that is not yet committed.
+pub(crate) struct BookedSeries {
+    /// The series row.
+    pub series: booking_series::Model,
+    /// What became of each generated occurrence (booked ones still say `WouldBook`).
+    pub occurrences: Vec<SeriesOccurrence>,
+    /// The booked rows, with their position in `occurrences`.
+    pub inserted: Vec<(usize, Box<booking::Model>)>,
+}
+
+/// Books every occurrence of `request` that can be booked inside `txn`, reporting the
+/// others; the caller decides from the report whether to commit (see [`create`]).
+pub(crate) async fn book_within(
+    txn: &DatabaseTransaction,
+    access: &Access,
+    user: UserId,
+    request: &SeriesRequest,
+    now: DateTime<Utc>,
+) -> Result<BookedSeries, SeriesError> {
+    let facility = facilities::get(txn, request.facility_id).await?;
     if !facility.published && !access.can_see_private_facility_data(facility.owner_id) {
         return Err(AppError::not_found("facility", request.facility_id).into());
     }
@@ -394,7 +450,7 @@ pub async fn create(
         .into());
     }
     if facility.spec.quota.is_limited() {
-        lock_facility(&txn, facility.id).await?;
+        lock_facility(txn, facility.id).await?;
     }
     let mut exception_dates = request.exception_dates.clone();
     exception_dates.sort_unstable();
@@ -410,12 +466,12 @@ pub async fn create(
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let writer = OccurrenceWriter {
         facility: &facility,
-        rules: RuleContext::load(&txn, &facility, request.organisation_id).await?,
-        units: occupancy::units_of(&txn, facility.id).await?,
+        rules: RuleContext::load(txn, &facility, request.organisation_id).await?,
+        units: occupancy::units_of(txn, facility.id).await?,
         user,
         status: initial_status(access, &facility),
         series_id: series.id,
@@ -443,7 +499,7 @@ pub async fn create(
                     outcome.status = OccurrenceStatus::NonexistentLocalTime;
                     outcome.problems = vec![nonexistent_problem(problem, recurrence_id)];
                 }
-                Ok(range) => match writer.book(&txn, range, recurrence_id).await? {
+                Ok(range) => match writer.book(txn, range, recurrence_id).await? {
                     Attempt::Booked(model) => inserted.push((occurrences.len(), model)),
                     Attempt::Broken(problems) => {
                         outcome.status = OccurrenceStatus::RuleViolation;
@@ -459,33 +515,10 @@ pub async fn create(
         }
         occurrences.push(outcome);
     }
-    let any_problem = occurrences.iter().any(|o| o.status.is_problem());
-    if any_problem && !request.skip_conflicts && !request.dry_run {
-        txn.rollback().await?;
-        return Err(SeriesError::Rejected {
-            occurrences: occurrences
-                .into_iter()
-                .filter(|o| o.status.is_problem())
-                .collect(),
-        });
-    }
-    if request.dry_run || inserted.is_empty() {
-        txn.rollback().await?;
-        return Ok(SeriesOutcome {
-            series: None,
-            occurrences,
-        });
-    }
-    txn.commit().await?;
-    for (position, model) in inserted {
-        if let Some(outcome) = occurrences.get_mut(position) {
-            outcome.status = OccurrenceStatus::Booked;
-            outcome.booking = Some(to_booking(*model)?);
-        }
-    }
-    Ok(SeriesOutcome {
-        series: Some(to_series(series)?),
+    Ok(BookedSeries {
+        series,
         occurrences,
+        inserted,
     })
 }
 
@@ -634,8 +667,36 @@ pub async fn move_booking(
     now: DateTime<Utc>,
 ) -> AppResult<Booking> {
     let txn = occupancy::begin_write(db).await?;
-    let current = super::get(&txn, id).await?;
-    let facility = facilities::get(&txn, current.facility_id).await?;
+    match move_within(&txn, access, user, id, range, now).await {
+        Ok(moved) => {
+            txn.commit().await?;
+            Ok(moved)
+        }
+        Err(err) => {
+            txn.rollback().await?;
+            Err(match err {
+                lost @ AppError::BookingConflict { .. } => {
+                    let facility = super::get(db, id).await?.facility_id;
+                    explain_after_rollback(db, lost, facility, &range).await
+                }
+                other => other,
+            })
+        }
+    }
+}
+
+/// [`move_booking`] inside the caller's write transaction; on an error the caller rolls
+/// back and passes it through [`explain_after_rollback`].
+pub(crate) async fn move_within(
+    txn: &DatabaseTransaction,
+    access: &Access,
+    user: UserId,
+    id: i64,
+    range: TimeRange,
+    now: DateTime<Utc>,
+) -> AppResult<Booking> {
+    let current = super::get(txn, id).await?;
+    let facility = facilities::get(txn, current.facility_id).await?;
     let manager = access.can_manage_bookings_at(facility.owner_id);
     let booker = access.can_book_for(current.organisation_id);
     if !manager && !booker {
@@ -673,7 +734,7 @@ pub async fn move_booking(
         return Ok(current);
     }
     if facility.spec.quota.is_limited() {
-        lock_facility(&txn, facility.id).await?;
+        lock_facility(txn, facility.id).await?;
     }
     let request = BookingRequest {
         facility_id: current.facility_id,
@@ -682,21 +743,21 @@ pub async fn move_booking(
         details: current.details.clone(),
         client_key: None,
     };
-    let problems = RuleContext::load(&txn, &facility, current.organisation_id)
+    let problems = RuleContext::load(txn, &facility, current.organisation_id)
         .await?
-        .violations(&txn, &facility, &request, now, true, Some(id))
+        .violations(txn, &facility, &request, now, true, Some(id))
         .await?;
     if !problems.is_empty() {
         return Err(AppError::RuleViolations(problems));
     }
-    occupancy::release(&txn, id).await?;
+    occupancy::release(txn, id).await?;
     booking::Entity::update_many()
         .col_expr(booking::Column::StartsAt, range.start().into())
         .col_expr(booking::Column::EndsAt, range.end().into())
         .col_expr(booking::Column::Sequence, (current.sequence + 1).into())
         .col_expr(booking::Column::UpdatedAt, now.into())
         .filter(booking::Column::Id.eq(id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     let why = format!(
         "moved from {}–{}",
@@ -704,19 +765,9 @@ pub async fn move_booking(
         current.range.end().to_rfc3339()
     );
     let status = current.status;
-    record(&txn, id, Some(status), status, Some(user), Some(&why), now).await?;
-    let units = occupancy::units_of(&txn, facility.id).await?;
+    record(txn, id, Some(status), status, Some(user), Some(&why), now).await?;
+    let units = occupancy::units_of(txn, facility.id).await?;
     let blocked = facility.spec.rules.blocked_range(&range);
-    if let Err(err) = occupancy::hold(&txn, id, &units, &blocked).await {
-        txn.rollback().await?;
-        return Err(match err {
-            AppError::BookingConflict { conflicts } if conflicts.is_empty() => {
-                occupancy::conflict(db, &units, &blocked).await
-            }
-            other => other,
-        });
-    }
-    let moved = super::get(&txn, id).await?;
-    txn.commit().await?;
-    Ok(moved)
+    occupancy::hold(txn, id, &units, &blocked).await?;
+    super::get(txn, id).await
 }
