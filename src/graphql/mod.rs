@@ -13,6 +13,7 @@ pub mod facilities;
 pub mod loaders;
 pub mod opening_hours;
 pub mod organisations;
+pub mod outbox;
 pub mod search;
 pub mod series;
 pub mod users;
@@ -29,6 +30,7 @@ pub struct Query(
     series::SeriesQuery,
     common::MunicipalityQuery,
     search::SearchQuery,
+    outbox::OutboxQuery,
 );
 
 /// All mutations.
@@ -40,6 +42,7 @@ pub struct Mutation(
     opening_hours::OpeningHoursMutation,
     bookings::BookingMutation,
     series::SeriesMutation,
+    outbox::OutboxMutation,
 );
 
 /// The schema type.

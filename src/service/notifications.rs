@@ -15,7 +15,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::bookings::series::SeriesOccurrence;
-use super::bookings::{Booking, to_booking};
+use super::bookings::{Booking, Transition, to_booking};
 use super::facilities::{self, Facility};
 use super::organisations;
 use super::outbox::{self, NewMessage};
@@ -60,11 +60,24 @@ pub enum Change<'a> {
     },
 }
 
-/// Writes the messages `change` of bookings at `facility` calls for, with `db` (the
-/// change's transaction).
+impl<'a> Change<'a> {
+    /// The change a status transition of `booking` (as it is now) made; `by_manager` when
+    /// one of the facility's managers made it.
+    pub fn of_transition(transition: Transition, booking: &'a Booking, by_manager: bool) -> Self {
+        match transition {
+            Transition::Approve => Self::Approved(booking),
+            Transition::Reject => Self::Rejected(booking),
+            Transition::Cancel => Self::Cancelled {
+                bookings: std::slice::from_ref(booking),
+                by_manager,
+            },
+        }
+    }
+}
+
+/// Writes the messages `change` calls for, with `db`: the change's own transaction.
 pub async fn notify(
     db: &impl ConnectionTrait,
-    facility: &Facility,
     change: Change<'_>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
@@ -80,7 +93,8 @@ pub async fn notify(
     let Some(first) = bookings.first() else {
         return Ok(());
     };
-    let place = Place::load(db, facility, first).await?;
+    let facility = facilities::get(db, first.facility_id).await?;
+    let place = Place::load(db, &facility, first).await?;
     let booker = booker(db, first.booked_by).await?;
     let mut messages = Vec::new();
     let series_id = match change {
@@ -147,7 +161,7 @@ pub async fn notify(
         _ => None,
     };
     if let Some(kind) = facility_kind {
-        for recipient in facility_side(db, facility).await? {
+        for recipient in facility_side(db, &facility).await? {
             let payload = place.payload(recipient.language, &bookings);
             messages.push(new(kind, recipient, payload));
         }

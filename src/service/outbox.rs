@@ -5,9 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use entity::outbox;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::pagination::{Page, PageRequest, fetch_page};
 use crate::error::{AppError, AppResult};
@@ -318,32 +316,27 @@ pub async fn retry(
     id: i64,
     now: DateTime<Utc>,
 ) -> AppResult<OutboxMessage> {
+    let retried = outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::Status,
+            MessageStatus::Pending.as_ref().into(),
+        )
+        .col_expr(outbox::Column::Attempts, 0.into())
+        .col_expr(outbox::Column::DueAt, now.into())
+        .col_expr(outbox::Column::UpdatedAt, now.into())
+        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Status.eq(MessageStatus::Failed.as_ref()))
+        .exec(db)
+        .await?;
     let current = outbox::Entity::find_by_id(id)
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("outbox message", id))?;
-    if current.status != MessageStatus::Failed.as_ref() {
+    if retried.rows_affected == 0 {
         return Err(AppError::Conflict {
             message: format!("a {} message cannot be retried", current.status),
             field: Some("id".into()),
         });
     }
-    let mut active: outbox::ActiveModel = current.into();
-    active.status = Set(MessageStatus::Pending.as_ref().to_string());
-    active.attempts = Set(0);
-    active.due_at = Set(now);
-    active.updated_at = Set(now);
-    to_message(active.update(db).await?)
-}
-
-/// Every message about `booking`, oldest first (for tests and tools).
-pub async fn of_booking(db: &impl ConnectionTrait, booking: i64) -> AppResult<Vec<OutboxMessage>> {
-    outbox::Entity::find()
-        .filter(outbox::Column::BookingId.eq(booking))
-        .order_by_asc(outbox::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(to_message)
-        .collect()
+    to_message(current)
 }

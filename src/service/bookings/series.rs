@@ -25,6 +25,7 @@ use crate::domain::time_range::TimeRange;
 use crate::domain::validation::ValidationError;
 use crate::error::{AppError, AppResult};
 use crate::service::facilities::{self, Facility};
+use crate::service::notifications::{Change, notify};
 
 /// How recurrence ids and the stored first start are written: the local start.
 const LOCAL_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
@@ -385,13 +386,18 @@ pub async fn create(
             occurrences,
         });
     }
-    txn.commit().await?;
     for (position, model) in inserted {
         if let Some(outcome) = occurrences.get_mut(position) {
             outcome.status = OccurrenceStatus::Booked;
             outcome.booking = Some(to_booking(*model)?);
         }
     }
+    let booked = Change::SeriesBooked {
+        series_id: series.id,
+        occurrences: &occurrences,
+    };
+    notify(&txn, booked, now).await?;
+    txn.commit().await?;
     Ok(SeriesOutcome {
         series: Some(to_series(series)?),
         occurrences,
@@ -645,6 +651,11 @@ pub async fn cancel(
         set_status(&txn, &current, next, user, reason.as_deref(), now).await?;
         cancelled.push(super::get(&txn, current.id).await?);
     }
+    let change = Change::Cancelled {
+        bookings: &cancelled,
+        by_manager: manager,
+    };
+    notify(&txn, change, now).await?;
     txn.commit().await?;
     Ok(SeriesCancellation {
         facility,
@@ -769,5 +780,16 @@ pub(crate) async fn move_within(
     let units = occupancy::units_of(txn, facility.id).await?;
     let blocked = facility.spec.rules.blocked_range(&range);
     occupancy::hold(txn, id, &units, &blocked).await?;
-    super::get(txn, id).await
+    let moved = super::get(txn, id).await?;
+    let from = current.range;
+    notify(
+        txn,
+        Change::Moved {
+            booking: &moved,
+            from,
+        },
+        now,
+    )
+    .await?;
+    Ok(moved)
 }
