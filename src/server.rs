@@ -21,7 +21,7 @@ use crate::graphql::context::{AppState, RequestData};
 use crate::graphql::{AppSchema, build_schema};
 use crate::mail::worker::Worker;
 use crate::metrics::Metrics;
-use crate::service::{database, municipalities, users};
+use crate::service::{calendar, database, municipalities, users};
 
 /// What the handlers share.
 struct Shared {
@@ -58,6 +58,7 @@ impl Application {
         let mail = Worker::new(db.clone(), &config.mail)?;
         let state = Arc::new(AppState {
             municipalities: municipalities::load_directory(&db).await?,
+            installation: calendar::installation(&db).await?,
             db,
             default_timezone: config.default_timezone,
             base_url: config.base_url(bound),

@@ -20,6 +20,8 @@ pub struct AppState {
     pub default_timezone: chrono_tz::Tz,
     /// The service's public base URL without a trailing slash, for links.
     pub base_url: String,
+    /// This installation, for calendar UIDs.
+    pub installation: crate::ical::Installation,
 }
 
 /// Per-request data: who asks, and the request's batching loaders.

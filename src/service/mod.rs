@@ -1,6 +1,7 @@
 //! Database work: each function takes a connection, owns its transaction and
 //! returns domain values or an [`AppError`](crate::error::AppError).
 pub mod bookings;
+pub mod calendar;
 pub mod database;
 pub mod facilities;
 pub mod municipalities;
