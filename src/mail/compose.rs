@@ -100,7 +100,7 @@ impl Composer {
             name => recipient.name.as_deref().map(one_line),
             title => one_line(&payload.title),
             facility => one_line(&payload.facility),
-            address => one_line(&payload.address),
+            location => one_line(&payload.location),
             organisation => one_line(&payload.organisation),
             reason => payload.reason.as_deref(),
             when => bookings.first().map(|b| b.when.clone()),
@@ -155,7 +155,7 @@ mod tests {
         Payload {
             title: title.into(),
             facility: "Kerhohuone".into(),
-            address: "Rautatienkatu 1, 15110 Lahti".into(),
+            location: "Kerhohuone, Rautatienkatu 1, 15110 Lahti".into(),
             time_zone: "Europe/Helsinki".into(),
             organisation: "Lahden Martat".into(),
             reason: Some("Remontti".into()),

@@ -71,8 +71,8 @@ pub struct Payload {
     pub title: String,
     /// The facility's name in the recipient's language (or the nearest one given).
     pub facility: String,
-    /// Street address, postal code and municipality.
-    pub address: String,
+    /// The facility's name, street address, postal code and municipality.
+    pub location: String,
     /// The facility's IANA zone: every time in the message is shown on its wall clock.
     pub time_zone: String,
     /// The booking organisation's name.
@@ -111,24 +111,14 @@ pub struct SkippedItem {
     pub reason: String,
 }
 
-/// The iTIP method of an invitation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, AsRefStr, Serialize, Deserialize)]
-#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
-pub enum Method {
-    /// A new or changed event.
+/// The calendar invitation (iMIP) a message carries. Its calendar object is made when the
+/// message is sent, from the bookings as they are then, with the same UIDs as the feeds:
+/// a message delayed by a mail server outage never puts an outdated version of a booking
+/// into a calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Invitation {
+    /// `METHOD:REQUEST`: the bookings (or their series) go into the calendar or change there.
     Request,
-    /// The event is off.
+    /// `METHOD:CANCEL`: the bookings come out of the calendar.
     Cancel,
-}
-
-/// The calendar part of a message: which bookings it puts into (or takes out of) the
-/// recipient's calendar.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Invitation {
-    /// REQUEST or CANCEL.
-    pub method: Method,
-    /// The calendar UID, the same as in the feeds.
-    pub uid: String,
-    /// The SEQUENCE: grows with every change.
-    pub sequence: i32,
 }

@@ -15,6 +15,7 @@ use super::retry::RetryPolicy;
 use super::transport::{self, SendError, Transport};
 use crate::config::MailConfig;
 use crate::error::{AppError, AppResult};
+use crate::ical::calendar::Party;
 use crate::service::notifications;
 use crate::service::outbox::{self, OutboxMessage};
 
@@ -24,6 +25,8 @@ pub struct Worker {
     transport: Transport,
     composer: Composer,
     from: Mailbox,
+    /// The sender as the ORGANIZER of invitations.
+    organizer: Party,
     /// Names this worker's claims; unique per process start.
     id: String,
     retry: RetryPolicy,
@@ -40,11 +43,16 @@ fn duration(d: Duration) -> chrono::Duration {
 impl Worker {
     /// Checks the configuration (sender address, SMTP URL, templates) and builds the worker.
     pub fn new(db: DatabaseConnection, config: &MailConfig) -> AppResult<Self> {
-        let from = config
+        let from: Mailbox = config
             .mail_from
             .parse()
             .map_err(|e| AppError::internal(format!("MAIL_FROM: {e}")))?;
+        let organizer = Party {
+            name: from.name.clone().unwrap_or_else(|| "Yhteistila".into()),
+            email: from.email.to_string(),
+        };
         Ok(Self {
+            organizer,
             db,
             transport: Transport::from_config(config)?,
             composer: Composer::new().map_err(AppError::internal)?,
@@ -140,11 +148,14 @@ impl Worker {
             .composer
             .compose(message.kind, &message.recipient, &message.payload)
             .map_err(|e| SendError::Permanent(e.to_string()))?;
+        let calendar = notifications::invitation(&self.db, message, &self.organizer)
+            .await
+            .map_err(|e| SendError::Transient(format!("invitation: {e}")))?;
         let mime = transport::build(
             &self.from,
             &message.recipient,
             &composed,
-            None,
+            calendar.as_ref(),
             message_id(message.id, message.created_at, &self.from),
         )?;
         self.transport.send(mime).await?;

@@ -7,25 +7,33 @@
 //! contact person when the facility gives an email for them (in the language of the
 //! user with that address, Finnish when there is none), otherwise the owner's facility
 //! managers and admins, each in their own language.
-use std::collections::{BTreeMap, HashMap};
+//!
+//! Confirmed bookings carry an invitation; its calendar object is made when the message
+//! is sent ([`invitation`]) with the feeds' mapping of bookings to calendar items.
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{app_user, booking, membership, municipality};
+use entity::{app_user, booking, booking_history, membership, municipality};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use super::bookings::series::SeriesOccurrence;
+use super::bookings::series::{self, SeriesOccurrence};
 use super::bookings::{Booking, Transition, to_booking};
+use super::calendar;
 use super::facilities::{self, Facility};
-use super::organisations;
-use super::outbox::{self, NewMessage};
+use super::organisations::{self, Organisation};
+use super::outbox::{self, NewMessage, OutboxMessage};
 use crate::domain::booking::BookingStatus;
-use crate::domain::ids::{FacilityId, UserId};
-use crate::domain::localized::{Language, LocalizedText};
+use crate::domain::ids::UserId;
+use crate::domain::localized::Language;
+use crate::domain::municipality::Municipality;
 use crate::domain::organisation::Role;
 use crate::domain::time_range::TimeRange;
 use crate::error::{AppError, AppResult};
-use crate::mail::message::{BookingItem, MessageKind, Payload, Recipient, SkippedItem};
+use crate::ical::bookings::{Booker, BookingCalendar, Detail, Place as CalendarPlace};
+use crate::ical::calendar::{CalendarHeader, ItemStatus, Method, Party};
+use crate::mail::message::{BookingItem, Invitation, MessageKind, Payload, Recipient, SkippedItem};
+use crate::mail::transport::CalendarPart;
 
 /// A change of bookings that someone should hear about.
 #[derive(Debug, Clone, Copy)]
@@ -93,10 +101,49 @@ pub async fn notify(
     let Some(first) = bookings.first() else {
         return Ok(());
     };
-    let facility = facilities::get(db, first.facility_id).await?;
-    let place = Place::load(db, &facility, first).await?;
+    let place = Place::load(db, first).await?;
     let booker = booker(db, first.booked_by).await?;
-    let mut messages = Vec::new();
+    let confirmed = first.status == BookingStatus::Confirmed;
+    let (kind, invitation) = match change {
+        Change::Created(_) | Change::Approved(_) if confirmed => {
+            (MessageKind::BookingConfirmed, Some(Invitation::Request))
+        }
+        Change::Created(_) | Change::Approved(_) => (MessageKind::BookingReceived, None),
+        Change::Rejected(_) => (MessageKind::BookingRejected, None),
+        Change::Cancelled { .. } => {
+            let ids: Vec<i64> = bookings.iter().map(|b| b.id).collect();
+            let invited = were_confirmed(db, &ids).await?;
+            (
+                MessageKind::BookingCancelled,
+                invited.then_some(Invitation::Cancel),
+            )
+        }
+        Change::Moved { .. } => (
+            MessageKind::BookingMoved,
+            confirmed.then_some(Invitation::Request),
+        ),
+        Change::SeriesBooked { .. } => (
+            MessageKind::SeriesBooked,
+            confirmed.then_some(Invitation::Request),
+        ),
+    };
+    let mut payload = place.payload(booker.language, &bookings);
+    payload.invitation = invitation;
+    if let Change::Moved { from, .. } = change {
+        for item in &mut payload.bookings {
+            item.previous = Some((from.start(), from.end()));
+        }
+    }
+    if let Change::SeriesBooked { occurrences, .. } = change {
+        payload.skipped = occurrences
+            .iter()
+            .filter(|o| o.status.is_problem())
+            .map(|o| SkippedItem {
+                local_start: o.recurrence_id,
+                reason: o.problems.first().map_or("", |p| p.reason).to_string(),
+            })
+            .collect();
+    }
     let series_id = match change {
         Change::SeriesBooked { series_id, .. } => Some(series_id),
         _ => first.series_id,
@@ -110,49 +157,9 @@ pub async fn notify(
         dedup_key: None,
         payload,
     };
-    let mut to_booker = |kind, payload| messages.push(new(kind, booker.clone(), payload));
-    match change {
-        Change::Created(b) if b.status == BookingStatus::Pending => to_booker(
-            MessageKind::BookingReceived,
-            place.payload(booker.language, &bookings),
-        ),
-        Change::Created(_) | Change::Approved(_) => to_booker(
-            MessageKind::BookingConfirmed,
-            place.payload(booker.language, &bookings),
-        ),
-        Change::Rejected(_) => to_booker(
-            MessageKind::BookingRejected,
-            place.payload(booker.language, &bookings),
-        ),
-        Change::Cancelled { .. } => to_booker(
-            MessageKind::BookingCancelled,
-            place.payload(booker.language, &bookings),
-        ),
-        Change::Moved { from, .. } => {
-            let mut payload = place.payload(booker.language, &bookings);
-            for item in &mut payload.bookings {
-                item.previous = Some((from.start(), from.end()));
-            }
-            to_booker(MessageKind::BookingMoved, payload)
-        }
-        Change::SeriesBooked { occurrences, .. } => {
-            let mut payload = place.payload(booker.language, &bookings);
-            payload.skipped = occurrences
-                .iter()
-                .filter(|o| o.status.is_problem())
-                .map(|o| SkippedItem {
-                    local_start: o.recurrence_id,
-                    reason: o.problems.first().map_or("", |p| p.reason).to_string(),
-                })
-                .collect();
-            to_booker(MessageKind::SeriesBooked, payload)
-        }
-    }
+    let mut messages = vec![new(kind, booker, payload)];
     let facility_kind = match change {
-        Change::Created(b) if b.status == BookingStatus::Pending => {
-            Some(MessageKind::ApprovalRequested)
-        }
-        Change::SeriesBooked { .. } if first.status == BookingStatus::Pending => {
+        Change::Created(_) | Change::SeriesBooked { .. } if !confirmed => {
             Some(MessageKind::ApprovalRequested)
         }
         Change::Cancelled {
@@ -161,7 +168,7 @@ pub async fn notify(
         _ => None,
     };
     if let Some(kind) = facility_kind {
-        for recipient in facility_side(db, &facility).await? {
+        for recipient in facility_side(db, &place.facility).await? {
             let payload = place.payload(recipient.language, &bookings);
             messages.push(new(kind, recipient, payload));
         }
@@ -173,45 +180,48 @@ pub async fn notify(
     outbox::enqueue(db, messages, now).await
 }
 
+/// Whether any of these bookings was ever confirmed (so its booker got an invitation).
+async fn were_confirmed(db: &impl ConnectionTrait, bookings: &[i64]) -> AppResult<bool> {
+    Ok(booking_history::Entity::find()
+        .filter(booking_history::Column::BookingId.is_in(bookings.iter().copied()))
+        .filter(booking_history::Column::ToStatus.eq(BookingStatus::Confirmed.as_ref()))
+        .one(db)
+        .await?
+        .is_some())
+}
+
 /// What every message about bookings at one facility says about the place and the booker.
 struct Place {
-    name: LocalizedText,
-    street: String,
-    municipality: (String, String),
-    time_zone: String,
-    organisation: LocalizedText,
-    title: String,
-    reason: Option<String>,
+    facility: Facility,
+    municipality: Option<Municipality>,
+    organisation: Organisation,
 }
 
 impl Place {
-    async fn load(
-        db: &impl ConnectionTrait,
-        facility: &Facility,
-        booking: &Booking,
-    ) -> AppResult<Self> {
-        let spec = &facility.spec;
-        let town = municipality::Entity::find_by_id(spec.municipality_code.clone())
-            .one(db)
-            .await?
-            .ok_or_else(|| AppError::internal("a facility in an unknown municipality"))?;
+    async fn load(db: &impl ConnectionTrait, booking: &Booking) -> AppResult<Self> {
+        let facility = facilities::get(db, booking.facility_id).await?;
+        let municipality =
+            municipality::Entity::find_by_id(facility.spec.municipality_code.clone())
+                .one(db)
+                .await?
+                .map(|m| Municipality {
+                    code: m.code,
+                    name_fi: m.name_fi,
+                    name_sv: m.name_sv,
+                });
         let organisation = organisations::get(db, booking.organisation_id).await?;
         Ok(Self {
-            name: spec.name.clone(),
-            street: format!("{}, {}", spec.street_address, spec.postal_code),
-            municipality: (town.name_fi, town.name_sv),
-            time_zone: spec.time_zone.name().to_string(),
-            organisation: organisation.name,
-            title: booking.details.title.clone(),
-            reason: booking.status_reason.clone(),
+            facility,
+            municipality,
+            organisation,
         })
     }
 
+    fn calendar_place(&self, language: Language) -> CalendarPlace {
+        CalendarPlace::new(&self.facility, self.municipality.as_ref(), language)
+    }
+
     fn payload(&self, language: Language, bookings: &[&Booking]) -> Payload {
-        let town = match language {
-            Language::Sv => &self.municipality.1,
-            Language::Fi | Language::En => &self.municipality.0,
-        };
         let mut items: Vec<BookingItem> = bookings
             .iter()
             .map(|b| BookingItem {
@@ -222,17 +232,20 @@ impl Place {
             })
             .collect();
         items.sort_by_key(|i| (i.start, i.id));
+        let first = bookings.first();
         Payload {
-            title: self.title.clone(),
-            facility: self.name.best(language).unwrap_or_default().to_string(),
-            address: format!("{} {town}", self.street),
-            time_zone: self.time_zone.clone(),
-            organisation: self
-                .organisation
+            title: first.map(|b| b.details.title.clone()).unwrap_or_default(),
+            facility: self
+                .facility
+                .spec
+                .name
                 .best(language)
                 .unwrap_or_default()
                 .to_string(),
-            reason: self.reason.clone(),
+            location: self.calendar_place(language).location,
+            time_zone: self.facility.spec.time_zone.name().to_string(),
+            organisation: Booker::new(&self.organisation, language).name,
+            reason: first.and_then(|b| b.status_reason.clone()),
             pending: bookings.iter().any(|b| b.status == BookingStatus::Pending),
             bookings: items,
             skipped: Vec::new(),
@@ -324,21 +337,9 @@ pub async fn schedule_reminders(
         .filter(|b| b.updated_at + lead <= b.starts_at)
         .map(to_booking)
         .collect::<AppResult<Vec<_>>>()?;
-    if due.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<FacilityId> = due.iter().map(|b| b.facility_id).collect();
-    let facilities: HashMap<FacilityId, Facility> = facilities::by_ids(db, &ids)
-        .await?
-        .into_iter()
-        .map(|f| (f.id, f))
-        .collect();
     let mut messages = Vec::with_capacity(due.len());
     for booking in &due {
-        let facility = facilities
-            .get(&booking.facility_id)
-            .ok_or_else(|| AppError::internal("a booking of a missing facility"))?;
-        let place = Place::load(db, facility, booking).await?;
+        let place = Place::load(db, booking).await?;
         let recipient = booker(db, booking.booked_by).await?;
         messages.push(NewMessage {
             kind: MessageKind::BookingReminder,
@@ -351,4 +352,100 @@ pub async fn schedule_reminders(
         });
     }
     outbox::enqueue(db, messages, now).await
+}
+
+/// The calendar part of `message`, if it carries an invitation: the calendar object of its
+/// bookings (a single booking, or the whole series an occurrence belongs to) as it is now,
+/// sent by `organizer` to the recipient as `ATTENDEE`. A cancellation carries only what
+/// is called off: the whole series, or the cancelled occurrences by their `RECURRENCE-ID`.
+/// An invitation whose bookings have all been called off meanwhile becomes a cancellation.
+pub async fn invitation(
+    db: &impl ConnectionTrait,
+    message: &OutboxMessage,
+    organizer: &Party,
+) -> AppResult<Option<CalendarPart>> {
+    let Some(invitation) = message.payload.invitation else {
+        return Ok(None);
+    };
+    let ids: Vec<i64> = message.payload.bookings.iter().map(|b| b.id).collect();
+    let rows = booking::Entity::find()
+        .filter(booking::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_booking)
+        .collect::<AppResult<Vec<_>>>()?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let place = Place::load(db, first).await?;
+    let language = message.recipient.language;
+    let installation = calendar::installation(db).await?;
+    let mapping = BookingCalendar {
+        installation: &installation,
+        language,
+        detail: Detail::Full,
+    };
+    let (calendar_place, booker) = (
+        place.calendar_place(language),
+        Booker::new(&place.organisation, language),
+    );
+    let mut items = match first.series_id {
+        None => rows
+            .iter()
+            .map(|b| mapping.single(b, &calendar_place, &booker))
+            .collect(),
+        Some(series_id) => {
+            let series = series::get(db, series_id).await?;
+            let all = series::bookings_of(db, series_id).await?;
+            let items = mapping.series(&series, &all, &calendar_place, &booker)?;
+            let whole = all.iter().all(|b| !b.status.blocks());
+            match invitation {
+                // The overrides of the cancelled occurrences hold their times.
+                Invitation::Cancel if !whole => items
+                    .into_iter()
+                    .filter(|i| {
+                        i.recurrence_id.is_some()
+                            && rows
+                                .iter()
+                                .any(|b| (b.range.start(), b.range.end()) == (i.start, i.end))
+                    })
+                    .collect(),
+                Invitation::Cancel => items.into_iter().take(1).collect(),
+                Invitation::Request => items,
+            }
+        }
+    };
+    let off = items
+        .iter()
+        .all(|i| i.content.status == ItemStatus::Cancelled);
+    let method = match invitation {
+        Invitation::Request if !off => Method::Request,
+        _ => Method::Cancel,
+    };
+    let attendee = Party {
+        name: message
+            .recipient
+            .name
+            .clone()
+            .unwrap_or_else(|| message.recipient.email.clone()),
+        email: message.recipient.email.clone(),
+    };
+    for item in &mut items {
+        item.content.organizer = Some(organizer.clone());
+        item.content.attendees = vec![attendee.clone()];
+    }
+    let header = CalendarHeader {
+        method,
+        name: None,
+        zone: place.facility.spec.time_zone,
+        refresh: None,
+    };
+    Ok(Some(CalendarPart {
+        method: match method {
+            Method::Request => "REQUEST",
+            _ => "CANCEL",
+        },
+        body: header.render(&items),
+    }))
 }

@@ -109,11 +109,19 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
 
 async fn start(
     config: &Config,
-) -> (String, Arc<AppState>, tokio::task::JoinHandle<std::io::Result<()>>) {
+) -> (
+    String,
+    Arc<AppState>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
     let app = Application::build(config).await.expect("build application");
     let address = format!("http://{}", app.local_addr().expect("bound address"));
     let state = app.state();
-    (address, state, tokio::spawn(app.run_until(std::future::pending())))
+    (
+        address,
+        state,
+        tokio::spawn(app.run_until(std::future::pending())),
+    )
 }
 
 impl TestApp {
