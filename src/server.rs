@@ -55,7 +55,10 @@ impl Application {
             .await
             .map_err(AppError::internal)?;
         let bound = bound_addr(&acceptor)?;
-        let mail = Worker::new(db.clone(), &config.mail)?;
+        // The same pool, but the worker's statements stay out of the request metrics.
+        let mut mail_db = db.clone();
+        mail_db.set_metric_callback(|_| {});
+        let mail = Worker::new(mail_db, &config.mail)?;
         let state = Arc::new(AppState {
             municipalities: municipalities::load_directory(&db).await?,
             installation: calendar::installation(&db).await?,

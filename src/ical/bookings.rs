@@ -426,6 +426,7 @@ mod tests {
             status_reason: None,
             status_changed_at: at,
             status_changed_by: None,
+            price_cents: None,
             sequence: 0,
             created_at: at,
             updated_at: at,

@@ -4,7 +4,7 @@
 //! titles or reasons cannot start a header of its own or end a MIME part.
 use std::path::PathBuf;
 
-use lettre::message::header::ContentType;
+use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -20,6 +20,36 @@ pub struct CalendarPart {
     pub method: &'static str,
     /// The iCalendar text.
     pub body: String,
+}
+
+/// `Content-Type: text/calendar; method=…; charset=UTF-8` as calendar clients expect it
+/// (lettre's `ContentType` would write the charset in lower case).
+#[derive(Debug, Clone)]
+struct CalendarContentType(&'static str);
+
+impl Header for CalendarContentType {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Content-Type")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        match s
+            .split(';')
+            .map(str::trim)
+            .find_map(|p| p.strip_prefix("method="))
+        {
+            Some("REQUEST") => Ok(Self("REQUEST")),
+            Some("CANCEL") => Ok(Self("CANCEL")),
+            _ => Err("not a text/calendar content type of an invitation".into()),
+        }
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(
+            Self::name(),
+            format!("text/calendar; method={}; charset=UTF-8", self.0),
+        )
+    }
 }
 
 /// Why a message was not handed over.
@@ -103,14 +133,9 @@ pub fn build(
         .singlepart(SinglePart::plain(composed.text.clone()))
         .singlepart(SinglePart::html(composed.html.clone()));
     if let Some(calendar) = calendar {
-        let content_type = ContentType::parse(&format!(
-            "text/calendar; method={}; charset=UTF-8",
-            calendar.method
-        ))
-        .map_err(|e| SendError::Permanent(format!("calendar content type: {e}")))?;
         body = body.singlepart(
             SinglePart::builder()
-                .header(content_type)
+                .header(CalendarContentType(calendar.method))
                 .body(calendar.body.clone()),
         );
     }

@@ -110,6 +110,9 @@ impl Worker {
     }
 
     async fn deliver(&self, message: OutboxMessage) -> AppResult<()> {
+        if !outbox::still_claimed(&self.db, message.id, &self.id).await? {
+            return Ok(());
+        }
         let outcome = self.send(&message).await;
         let now = Utc::now();
         match outcome {

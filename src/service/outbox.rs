@@ -183,6 +183,18 @@ pub async fn claim(
     claimed.into_iter().map(to_message).collect()
 }
 
+/// Whether `worker` still holds message `id`, pending: checked right before sending, so
+/// that a message superseded after it was claimed (the reminder of a booking cancelled
+/// meanwhile) is not sent.
+pub async fn still_claimed(db: &impl ConnectionTrait, id: i64, worker: &str) -> AppResult<bool> {
+    let found = outbox::Entity::find_by_id(id)
+        .filter(outbox::Column::ClaimedBy.eq(worker))
+        .filter(outbox::Column::Status.eq(MessageStatus::Pending.as_ref()))
+        .one(db)
+        .await?;
+    Ok(found.is_some())
+}
+
 /// Records that message `id`, claimed by `worker`, was accepted by the mail server.
 /// False when the claim had been lost (its lease ended and another worker took it).
 pub async fn mark_sent(

@@ -1,6 +1,7 @@
 //! A small SMTP server inside the test process: it accepts messages like a mail server
 //! does (a message counts once the server has answered 250 to its data), can hold a
 //! message before that answer, and can be stopped and started again on the same port.
+//! It refuses recipients named `nobody@…` for good (550).
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -153,8 +154,13 @@ async fn session(stream: TcpStream, shared: Arc<Shared>, mut hold: watch::Receiv
             to.clear();
             b"250 OK\r\n"
         } else if let Some(rest) = command.strip_prefix("RCPT TO:") {
-            to.push(rest.trim().trim_matches(['<', '>']).to_lowercase());
-            b"250 OK\r\n"
+            let address = rest.trim().trim_matches(['<', '>']).to_lowercase();
+            if address.starts_with("nobody@") {
+                b"550 no such user\r\n"
+            } else {
+                to.push(address);
+                b"250 OK\r\n"
+            }
         } else if command == "DATA" {
             if writer.write_all(b"354 go ahead\r\n").await.is_err() {
                 return;
