@@ -420,32 +420,18 @@ impl EventSpec {
     /// Whether changing the spec from `self` to `next` changes what a calendar shows
     /// (texts, place, themes, price, links), so the event's sequence must grow.
     pub fn calendar_differs(&self, next: &Self) -> bool {
-        fn visible(
-            s: &EventSpec,
-        ) -> (
-            [&LocalizedText; 5],
-            &Option<ExternalPlace>,
-            [&Option<WebAddress>; 3],
-            HyteThemes,
-            TargetGroups,
-            bool,
-        ) {
-            (
-                [
-                    &s.title,
-                    &s.summary,
-                    &s.description,
-                    &s.price,
-                    &s.accessibility_info,
-                ],
-                &s.external_place,
-                [&s.online_url, &s.registration_url, &s.info_url],
-                s.themes,
-                s.target_groups,
-                s.is_free,
-            )
-        }
-        visible(self) != visible(next)
+        // What calendars do not show: capacity, ages, keywords, picture, languages and
+        // the accessibility flags (the words about accessibility are shown).
+        let shown = |s: &Self| Self {
+            registration_capacity: None,
+            accessibility: BitFlags::empty(),
+            age: AgeRange::default(),
+            keywords: Vec::new(),
+            image_url: None,
+            languages: BitFlags::empty(),
+            ..s.clone()
+        };
+        shown(self) != shown(next)
     }
 }
 

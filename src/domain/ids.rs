@@ -24,4 +24,6 @@ id_type!(
     FacilityId,
     /// Identifies an API token.
     ApiTokenId,
+    /// Identifies an event.
+    EventId,
 );

@@ -10,6 +10,13 @@ use crate::service::pagination::{Page, PageRequest, count};
 /// The extra fields of every connection: `totalCount`, counted only when asked for.
 pub struct TotalCount(Statement);
 
+impl TotalCount {
+    /// The total of the rows `count` counts.
+    pub fn new(count: Statement) -> Self {
+        Self(count)
+    }
+}
+
 #[Object]
 impl TotalCount {
     /// How many items match the filter, on all pages.

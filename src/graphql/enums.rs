@@ -160,3 +160,93 @@ pub enum Weekday {
     /// Sunnuntai.
     Sun,
 }
+
+/// Where an event stands, as the public sees it.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::event::EventStatus")]
+pub enum EventStatus {
+    /// Takes place as announced.
+    Scheduled,
+    /// Put off to a time not yet known.
+    Postponed,
+    /// Moved to a new time.
+    Rescheduled,
+    /// Will not take place.
+    Cancelled,
+}
+
+/// Who may find an event.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::event::EventVisibility")]
+pub enum EventVisibility {
+    /// Listed publicly and in the public feeds.
+    Public,
+    /// Open to anyone with its address, but not listed.
+    Unlisted,
+    /// Only for the hosts' members.
+    Private,
+}
+
+/// Whether an event is out yet.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::event::Publication")]
+pub enum Publication {
+    /// Being prepared; only the hosts see it.
+    Draft,
+    /// Out.
+    Published,
+}
+
+/// Where an invited co-host stands.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::event::CohostStatus")]
+pub enum CohostStatus {
+    /// Invited, no answer yet.
+    Invited,
+    /// Hosts the event together with the organiser.
+    Accepted,
+    /// Said no.
+    Declined,
+}
+
+/// A welfare priority (HYTE) of the Päijät-Häme region.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::event::HyteTheme")]
+pub enum HyteTheme {
+    /// Osallisuus ja yhteisöllisyys.
+    ParticipationAndCommunity,
+    /// Mielen hyvinvointi.
+    MentalWellbeing,
+    /// Arjen turvallisuus.
+    EverydaySafety,
+    /// Päihteettömyys ja terveelliset elintavat.
+    SubstanceFreeHealthyLifestyles,
+}
+
+/// A target group, after the networks of the region's NGOs.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::event::TargetGroup")]
+pub enum TargetGroup {
+    /// Lapset ja perheet.
+    ChildrenAndFamilies,
+    /// Nuoret.
+    Youth,
+    /// Ikääntyvät ja omaishoitajat.
+    OlderPeopleAndFamilyCarers,
+    /// Mielen hyvinvointi ja päihdetyö.
+    MentalWellbeingAndSubstanceWork,
+    /// Potilasjärjestöt.
+    PatientOrganisations,
+    /// Vammaisjärjestöt.
+    DisabilityOrganisations,
+    /// Liikunta ja urheiluseurat.
+    SportAndSportsClubs,
+    /// Kylät.
+    Villages,
+    /// Martta-yhdistykset.
+    MarthaAssociations,
+    /// Kulttuuri.
+    Culture,
+    /// Työllisyys ja maahanmuutto.
+    EmploymentAndImmigration,
+}

@@ -42,9 +42,9 @@ pub struct Address {
 #[derive(SimpleObject)]
 pub struct Coordinates {
     /// Latitude in decimal degrees.
-    latitude: f64,
+    pub latitude: f64,
     /// Longitude in decimal degrees.
-    longitude: f64,
+    pub longitude: f64,
 }
 
 /// Whom to ask about a facility. Email and phone are null where they are private.

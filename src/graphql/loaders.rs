@@ -5,12 +5,12 @@ use std::sync::Arc;
 use async_graphql::dataloader::Loader as LoaderTrait;
 use sea_orm::DatabaseConnection;
 
-use crate::domain::ids::{FacilityId, OrganisationId, UserId};
+use crate::domain::ids::{EventId, FacilityId, OrganisationId, UserId};
 use crate::domain::opening_hours::{DateException, WeeklyHours};
 use crate::error::AppError;
 use crate::service::organisations::{self, Organisation};
 use crate::service::users::{self, Member, User};
-use crate::service::{facilities, opening_hours};
+use crate::service::{events, facilities, opening_hours};
 
 /// Loads relations of one request in batches.
 pub struct Loader {
@@ -163,6 +163,71 @@ impl LoaderTrait<ExceptionsOf> for Loader {
             .into_iter()
             .map(|(id, e)| (ExceptionsOf(id), e))
             .collect())
+    }
+}
+
+/// Key: the co-host invitations of an event.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CohostsOf(pub EventId);
+
+/// Key: the venue bookings of an event.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VenueOf(pub EventId);
+
+/// Key: the occurrences of an event.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OccurrencesOf(pub EventId);
+
+/// Each key's rows from a map by event, with an empty list for keys without rows.
+fn per_event<K: Copy + Eq + std::hash::Hash, V>(
+    keys: &[K],
+    event: impl Fn(&K) -> EventId,
+    mut rows: HashMap<EventId, Vec<V>>,
+) -> HashMap<K, Vec<V>> {
+    keys.iter()
+        .map(|k| (*k, rows.remove(&event(k)).unwrap_or_default()))
+        .collect()
+}
+
+impl LoaderTrait<CohostsOf> for Loader {
+    type Value = Vec<events::Cohost>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[CohostsOf],
+    ) -> Result<HashMap<CohostsOf, Vec<events::Cohost>>, LoadError> {
+        let ids: Vec<_> = keys.iter().map(|k| k.0).collect();
+        let rows = events::cohosts_of(&self.db, &ids).await?;
+        Ok(per_event(keys, |k| k.0, rows))
+    }
+}
+
+impl LoaderTrait<VenueOf> for Loader {
+    type Value = Vec<events::VenueBooking>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[VenueOf],
+    ) -> Result<HashMap<VenueOf, Vec<events::VenueBooking>>, LoadError> {
+        let ids: Vec<_> = keys.iter().map(|k| k.0).collect();
+        let rows = events::bookings_of(&self.db, &ids).await?;
+        Ok(per_event(keys, |k| k.0, rows))
+    }
+}
+
+impl LoaderTrait<OccurrencesOf> for Loader {
+    type Value = Vec<events::Occurrence>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[OccurrencesOf],
+    ) -> Result<HashMap<OccurrencesOf, Vec<events::Occurrence>>, LoadError> {
+        let ids: Vec<_> = keys.iter().map(|k| k.0).collect();
+        let rows = events::occurrences_of(&self.db, &ids, None).await?;
+        Ok(per_event(keys, |k| k.0, rows))
     }
 }
 

@@ -9,6 +9,7 @@ pub mod connection;
 pub mod context;
 pub mod enums;
 pub mod error;
+pub mod events;
 pub mod facilities;
 pub mod loaders;
 pub mod opening_hours;
@@ -28,6 +29,7 @@ pub struct Query(
     facilities::FacilityQuery,
     bookings::BookingQuery,
     series::SeriesQuery,
+    events::EventQuery,
     common::MunicipalityQuery,
     search::SearchQuery,
     outbox::OutboxQuery,
@@ -42,6 +44,7 @@ pub struct Mutation(
     opening_hours::OpeningHoursMutation,
     bookings::BookingMutation,
     series::SeriesMutation,
+    events::EventMutation,
     outbox::OutboxMutation,
 );
 

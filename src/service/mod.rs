@@ -3,6 +3,7 @@
 pub mod bookings;
 pub mod calendar;
 pub mod database;
+pub mod events;
 pub mod facilities;
 pub mod municipalities;
 pub mod notifications;

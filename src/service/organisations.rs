@@ -93,7 +93,7 @@ pub(super) fn to_organisation(m: organisation::Model) -> AppResult<Organisation>
 }
 
 /// A condition matching rows whose `search_text` column holds every word of `text`.
-pub(super) fn text_condition(column: impl ColumnTrait, text: &str) -> sea_orm::Condition {
+pub(crate) fn text_condition(column: impl ColumnTrait, text: &str) -> sea_orm::Condition {
     text.to_lowercase()
         .split_whitespace()
         .fold(sea_orm::Condition::all(), |cond, word| {

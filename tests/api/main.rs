@@ -6,6 +6,7 @@ mod helpers;
 mod bookings;
 mod cli;
 mod demo;
+mod events;
 mod facilities;
 mod mail;
 mod organisations;

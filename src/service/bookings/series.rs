@@ -28,7 +28,7 @@ use crate::service::facilities::{self, Facility};
 use crate::service::notifications::{Change, notify};
 
 /// How recurrence ids and the stored first start are written: the local start.
-const LOCAL_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
+pub(crate) const LOCAL_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
 
 /// A request to book a series: the first occurrence's time and the rule that repeats it.
 #[derive(Debug, Clone)]
