@@ -14,6 +14,7 @@ pub struct Model {
     pub payload: String,
     pub booking_id: Option<i64>,
     pub series_id: Option<i64>,
+    pub event_id: Option<i64>,
     pub status: String,
     pub attempts: i32,
     pub last_error: Option<String>,

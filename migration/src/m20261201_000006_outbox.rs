@@ -20,6 +20,12 @@ enum BookingSeries {
 }
 
 #[derive(DeriveIden)]
+enum Event {
+    Table,
+    Id,
+}
+
+#[derive(DeriveIden)]
 enum Outbox {
     Table,
     Id,
@@ -30,6 +36,7 @@ enum Outbox {
     Payload,
     BookingId,
     SeriesId,
+    EventId,
     Status,
     Attempts,
     LastError,
@@ -58,6 +65,7 @@ impl MigrationTrait for Migration {
                     .col(text(Outbox::Payload))
                     .col(big_integer_null(Outbox::BookingId))
                     .col(big_integer_null(Outbox::SeriesId))
+                    .col(big_integer_null(Outbox::EventId))
                     .col(string(Outbox::Status))
                     .col(integer(Outbox::Attempts).default(0))
                     .col(text_null(Outbox::LastError))
@@ -73,6 +81,12 @@ impl MigrationTrait for Migration {
                         ForeignKey::create()
                             .from(Outbox::Table, Outbox::BookingId)
                             .to(Booking::Table, Booking::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(Outbox::Table, Outbox::EventId)
+                            .to(Event::Table, Event::Id)
                             .on_delete(ForeignKeyAction::Cascade),
                     )
                     .foreign_key(
@@ -98,6 +112,7 @@ impl MigrationTrait for Migration {
         for (name, column) in [
             ("outbox_booking", Outbox::BookingId),
             ("outbox_series", Outbox::SeriesId),
+            ("outbox_event", Outbox::EventId),
         ] {
             manager
                 .create_index(

@@ -32,6 +32,12 @@ pub enum MessageKind {
     ApprovalRequested,
     /// To the facility's contact person: the booker cancelled.
     CancellationNotice,
+    /// To an organisation's admins: they are invited to co-host an event.
+    CohostInvited,
+    /// To the co-hosts' admins: an event changed.
+    EventChanged,
+    /// To the co-hosts' admins: an event was cancelled.
+    EventCancelled,
 }
 
 /// Where a message stands.
@@ -79,6 +85,8 @@ pub struct OutboxMessage {
     booking_id: Option<ID>,
     /// The series it is about.
     series_id: Option<ID>,
+    /// The event it is about.
+    event_id: Option<ID>,
 }
 
 impl From<service::OutboxMessage> for OutboxMessage {
@@ -98,6 +106,7 @@ impl From<service::OutboxMessage> for OutboxMessage {
             sent_at: m.sent_at,
             booking_id: m.booking_id.map(|id| ID(id.to_string())),
             series_id: m.series_id.map(|id| ID(id.to_string())),
+            event_id: m.event_id.map(|id| ID(id.to_string())),
         }
     }
 }

@@ -97,6 +97,7 @@ impl Composer {
             .collect();
         let ctx = context! {
             language => language.as_ref(),
+            event => kind.is_about_event(),
             name => recipient.name.as_deref().map(one_line),
             title => one_line(&payload.title),
             facility => one_line(&payload.facility),

@@ -30,9 +30,23 @@ pub enum MessageKind {
     ApprovalRequested,
     /// To the facility's contact person: the booker cancelled.
     CancellationNotice,
+    /// To an organisation's admins: they are invited to co-host an event.
+    CohostInvited,
+    /// To the co-hosts' admins: an event changed (time, place, texts a calendar shows).
+    EventChanged,
+    /// To the co-hosts' admins: an event was cancelled.
+    EventCancelled,
 }
 
 impl MessageKind {
+    /// Whether the message is about an event (rather than bookings).
+    pub fn is_about_event(self) -> bool {
+        matches!(
+            self,
+            Self::CohostInvited | Self::EventChanged | Self::EventCancelled
+        )
+    }
+
     /// The template's file name, without language and extension.
     pub fn template(self) -> String {
         self.as_ref().to_lowercase()

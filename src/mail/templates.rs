@@ -24,6 +24,9 @@ macro_rules! language {
             concat!($lang, "/booking_reminder.txt"),
             concat!($lang, "/approval_requested.txt"),
             concat!($lang, "/cancellation_notice.txt"),
+            concat!($lang, "/cohost_invited.txt"),
+            concat!($lang, "/event_changed.txt"),
+            concat!($lang, "/event_cancelled.txt"),
         )
     };
 }

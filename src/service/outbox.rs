@@ -22,6 +22,8 @@ pub struct NewMessage {
     pub booking_id: Option<i64>,
     /// The series it is about.
     pub series_id: Option<i64>,
+    /// The event it is about.
+    pub event_id: Option<i64>,
     /// Not sent before this.
     pub due_at: DateTime<Utc>,
     /// A key no other message has, for messages that must be written at most once
@@ -44,6 +46,8 @@ pub struct OutboxMessage {
     pub booking_id: Option<i64>,
     /// The series it is about.
     pub series_id: Option<i64>,
+    /// The event it is about.
+    pub event_id: Option<i64>,
     /// Where it stands.
     pub status: MessageStatus,
     /// Attempts to send it so far.
@@ -77,6 +81,7 @@ fn to_message(m: outbox::Model) -> AppResult<OutboxMessage> {
         },
         booking_id: m.booking_id,
         series_id: m.series_id,
+        event_id: m.event_id,
         status: m.status.parse().map_err(|_| corrupt())?,
         attempts: m.attempts,
         last_error: m.last_error,
@@ -90,40 +95,89 @@ fn to_message(m: outbox::Model) -> AppResult<OutboxMessage> {
 
 /// Writes `messages` with the caller's connection: pass the transaction of the change
 /// that causes them, so that they exist exactly when the change does.
+///
+/// A message about occurrences of a series joins the one of the same kind to the same
+/// recipient about the same series that this change (the same `now`) already wrote: a
+/// change that touches a series booking by booking (an event cancelled with its venue
+/// bookings) still gives one message, with one calendar object.
 pub async fn enqueue(
     db: &impl ConnectionTrait,
     messages: Vec<NewMessage>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    if messages.is_empty() {
+    let mut rows = Vec::with_capacity(messages.len());
+    for m in messages {
+        if let Some(series) = m.series_id
+            && join(db, &m, series, now).await?
+        {
+            continue;
+        }
+        rows.push(outbox::ActiveModel {
+            kind: Set(m.kind.as_ref().to_string()),
+            recipient_email: Set(m.recipient.email),
+            recipient_name: Set(m.recipient.name),
+            language: Set(m.recipient.language.as_ref().to_string()),
+            payload: Set(serde_json::to_string(&m.payload).map_err(AppError::internal)?),
+            booking_id: Set(m.booking_id),
+            series_id: Set(m.series_id),
+            event_id: Set(m.event_id),
+            status: Set(MessageStatus::Pending.as_ref().to_string()),
+            attempts: Set(0),
+            due_at: Set(m.due_at),
+            dedup_key: Set(m.dedup_key),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        });
+    }
+    if rows.is_empty() {
         return Ok(());
     }
-    let rows = messages
-        .into_iter()
-        .map(|m| {
-            Ok(outbox::ActiveModel {
-                kind: Set(m.kind.as_ref().to_string()),
-                recipient_email: Set(m.recipient.email),
-                recipient_name: Set(m.recipient.name),
-                language: Set(m.recipient.language.as_ref().to_string()),
-                payload: Set(serde_json::to_string(&m.payload).map_err(AppError::internal)?),
-                booking_id: Set(m.booking_id),
-                series_id: Set(m.series_id),
-                status: Set(MessageStatus::Pending.as_ref().to_string()),
-                attempts: Set(0),
-                due_at: Set(m.due_at),
-                dedup_key: Set(m.dedup_key),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            })
-        })
-        .collect::<AppResult<Vec<_>>>()?;
     outbox::Entity::insert_many(rows)
         .on_conflict_do_nothing_on([outbox::Column::DedupKey])
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Adds the bookings of `message` to the message about `series` that the same change
+/// wrote; false when there is none.
+async fn join(
+    db: &impl ConnectionTrait,
+    message: &NewMessage,
+    series: i64,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let Some(existing) = outbox::Entity::find()
+        .filter(outbox::Column::SeriesId.eq(series))
+        .filter(outbox::Column::Kind.eq(message.kind.as_ref()))
+        .filter(outbox::Column::RecipientEmail.eq(message.recipient.email.as_str()))
+        .filter(outbox::Column::Status.eq(MessageStatus::Pending.as_ref()))
+        .filter(outbox::Column::CreatedAt.eq(now))
+        .one(db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let mut payload: Payload = serde_json::from_str(&existing.payload).map_err(|_| corrupt())?;
+    for item in &message.payload.bookings {
+        if !payload.bookings.iter().any(|b| b.id == item.id) {
+            payload.bookings.push(item.clone());
+        }
+    }
+    payload.bookings.sort_by_key(|b| (b.start, b.id));
+    payload.invitation = payload.invitation.or(message.payload.invitation);
+    outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::Payload,
+            serde_json::to_string(&payload)
+                .map_err(AppError::internal)?
+                .into(),
+        )
+        .filter(outbox::Column::Id.eq(existing.id))
+        .exec(db)
+        .await?;
+    Ok(true)
 }
 
 /// Marks the pending messages of `kind` about these bookings as superseded (a reminder

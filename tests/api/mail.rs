@@ -674,3 +674,86 @@ async fn a_reminder_goes_once_before_the_booking_and_never_for_a_cancelled_or_mo
     assert_eq!(subjects.len(), 1, "{subjects:?} {messages:#?}");
     assert!(subjects[0].contains("klo 09.00–09.30"));
 }
+
+#[tokio::test]
+async fn co_hosts_hear_of_their_invitation_and_a_cancelled_weekly_event_is_one_message_each() {
+    let smtp = SmtpServer::start().await;
+    let app = mail_app(&smtp, 5).await;
+    let (hall, martat, martta, _) = bookable(&app, json!({})).await;
+    let coordinator = app.coordinator().await;
+    let carers = app
+        .create_organisation(&coordinator, "NGO", "Lahden Omaishoitajat", "Lahti")
+        .await;
+    let carers_admin = app
+        .member_token(&coordinator, &carers, "omaishoitajat@example.fi", "ADMIN")
+        .await;
+    let first = day_ahead(14);
+    let event = app
+        .graphql(
+            Some(&martta),
+            "mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }",
+            json!({ "input": {
+                "organiserId": martat,
+                "start": format!("{first}T18:00"), "end": format!("{first}T20:00"),
+                "recurrence": { "rrule": "FREQ=WEEKLY;COUNT=3" },
+                "venues": [{ "facilityId": hall }],
+                "publish": true,
+                "details": { "title": { "fi": "Kuorotreenit" }, "themes": ["PARTICIPATION_AND_COMMUNITY"],
+                    "targetGroups": ["OLDER_PEOPLE_AND_FAMILY_CARERS"], "isFree": true }
+            } }),
+        )
+        .await;
+    let id = event["createEvent"]["id"].as_str().unwrap().to_string();
+    app.graphql(
+        Some(&martta),
+        "mutation($e: ID!, $o: ID!) { inviteCohost(eventId: $e, organisationId: $o) { status } }",
+        json!({ "e": id, "o": carers }),
+    )
+    .await;
+    let received = smtp.wait_for(2).await;
+    let invited = &to(&received, "omaishoitajat@example.fi")[0];
+    let when = format!("{} klo 18.00–20.00", first.format("%-d.%-m.%Y"));
+    assert!(
+        subject(invited).starts_with("Kutsu järjestämään yhdessä: Kuorotreenit, ")
+            && subject(invited).contains(&when)
+            && subject(invited).ends_with(", Kerhohuone"),
+        "{}",
+        subject(invited)
+    );
+    assert!(text(invited).contains("Järjestäjä: Lahden Martat"));
+    app.graphql(
+        Some(&carers_admin),
+        "mutation($e: ID!, $o: ID!) { answerCohostInvitation(eventId: $e, organisationId: $o, accept: true) { status } }",
+        json!({ "e": id, "o": carers }),
+    )
+    .await;
+
+    app.graphql(
+        Some(&martta),
+        "mutation($id: ID!) { cancelEvent(id: $id, reason: \"Kuoronjohtaja sairastui\") { status } }",
+        json!({ "id": id }),
+    )
+    .await;
+    until_outbox(&app, |m| m.len() == 5 && all_sent(m)).await;
+    let received = smtp.received();
+    let cancelled = to(&received, "omaishoitajat@example.fi");
+    assert_eq!(cancelled.len(), 2);
+    assert!(subject(&cancelled[1]).starts_with("Tapahtuma peruttu: Kuorotreenit, "));
+    assert!(text(&cancelled[1]).contains("Syy: Kuoronjohtaja sairastui"));
+    // The organiser's booker: the venue series when it was booked, and its three
+    // occurrences freed together, with one calendar cancellation.
+    let booker = to(&received, "martta@example.fi");
+    assert_eq!(
+        booker.len(),
+        2,
+        "{:?}",
+        booker.iter().map(subject).collect::<Vec<_>>()
+    );
+    assert!(subject(&booker[1]).starts_with("3 varausta peruttu: Kuorotreenit, "));
+    let (method, calendar) = invitation(&booker[1]).expect("a cancellation");
+    assert_eq!(method, "CANCEL");
+    assert_eq!(calendar.events.len(), 1);
+    let uid = property(&calendar.events[0].properties, "UID").unwrap();
+    assert!(uid.starts_with("series-"), "{uid}");
+    assert_eq!(to(&received, "liisa@example.fi").len(), 1);
+}

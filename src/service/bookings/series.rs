@@ -386,18 +386,13 @@ pub async fn create(
             occurrences,
         });
     }
+    txn.commit().await?;
     for (position, model) in inserted {
         if let Some(outcome) = occurrences.get_mut(position) {
             outcome.status = OccurrenceStatus::Booked;
             outcome.booking = Some(to_booking(*model)?);
         }
     }
-    let booked = Change::SeriesBooked {
-        series_id: series.id,
-        occurrences: &occurrences,
-    };
-    notify(&txn, booked, now).await?;
-    txn.commit().await?;
     Ok(SeriesOutcome {
         series: Some(to_series(series)?),
         occurrences,
@@ -521,6 +516,16 @@ pub(crate) async fn book_within(
         }
         occurrences.push(outcome);
     }
+    let booked = inserted
+        .iter()
+        .map(|(_, model)| to_booking(model.as_ref().clone()))
+        .collect::<AppResult<Vec<_>>>()?;
+    let change = Change::SeriesBooked {
+        series_id: series.id,
+        booked: &booked,
+        occurrences: &occurrences,
+    };
+    notify(txn, change, now).await?;
     Ok(BookedSeries {
         series,
         occurrences,
@@ -781,15 +786,10 @@ pub(crate) async fn move_within(
     let blocked = facility.spec.rules.blocked_range(&range);
     occupancy::hold(txn, id, &units, &blocked).await?;
     let moved = super::get(txn, id).await?;
-    let from = current.range;
-    notify(
-        txn,
-        Change::Moved {
-            booking: &moved,
-            from,
-        },
-        now,
-    )
-    .await?;
+    let change = Change::Moved {
+        booking: &moved,
+        from: current.range,
+    };
+    notify(txn, change, now).await?;
     Ok(moved)
 }

@@ -24,7 +24,7 @@ use super::facilities::{self, Facility};
 use super::organisations::{self, Organisation};
 use super::outbox::{self, NewMessage, OutboxMessage};
 use crate::domain::booking::BookingStatus;
-use crate::domain::ids::UserId;
+use crate::domain::ids::{OrganisationId, UserId};
 use crate::domain::localized::Language;
 use crate::domain::municipality::Municipality;
 use crate::domain::organisation::Role;
@@ -34,6 +34,9 @@ use crate::ical::bookings::{Booker, BookingCalendar, Detail, Place as CalendarPl
 use crate::ical::calendar::{CalendarHeader, ItemStatus, Method, Party};
 use crate::mail::message::{BookingItem, Invitation, MessageKind, Payload, Recipient, SkippedItem};
 use crate::mail::transport::CalendarPart;
+
+mod events;
+pub use events::{cohost_invited, event_changed};
 
 /// A change of bookings that someone should hear about.
 #[derive(Debug, Clone, Copy)]
@@ -59,10 +62,12 @@ pub enum Change<'a> {
         /// Its time before.
         from: TimeRange,
     },
-    /// A series was booked: its occurrences, booked and not.
+    /// A series was booked (in a transaction its caller may still roll back).
     SeriesBooked {
         /// The series.
         series_id: i64,
+        /// The bookings made.
+        booked: &'a [Booking],
         /// Every occurrence the rule gave and what became of it.
         occurrences: &'a [SeriesOccurrence],
     },
@@ -93,10 +98,7 @@ pub async fn notify(
         Change::Created(b) | Change::Approved(b) | Change::Rejected(b) => vec![b],
         Change::Moved { booking, .. } => vec![booking],
         Change::Cancelled { bookings, .. } => bookings.iter().collect(),
-        Change::SeriesBooked { occurrences, .. } => occurrences
-            .iter()
-            .filter_map(|o| o.booking.as_ref())
-            .collect(),
+        Change::SeriesBooked { booked, .. } => booked.iter().collect(),
     };
     let Some(first) = bookings.first() else {
         return Ok(());
@@ -153,6 +155,7 @@ pub async fn notify(
         recipient,
         booking_id: Some(first.id),
         series_id,
+        event_id: None,
         due_at: now,
         dedup_key: None,
         payload,
@@ -200,15 +203,7 @@ struct Place {
 impl Place {
     async fn load(db: &impl ConnectionTrait, booking: &Booking) -> AppResult<Self> {
         let facility = facilities::get(db, booking.facility_id).await?;
-        let municipality =
-            municipality::Entity::find_by_id(facility.spec.municipality_code.clone())
-                .one(db)
-                .await?
-                .map(|m| Municipality {
-                    code: m.code,
-                    name_fi: m.name_fi,
-                    name_sv: m.name_sv,
-                });
+        let municipality = municipality(db, &facility.spec.municipality_code).await?;
         let organisation = organisations::get(db, booking.organisation_id).await?;
         Ok(Self {
             facility,
@@ -293,24 +288,48 @@ async fn facility_side(
             },
         }]);
     }
-    let managers: Vec<i64> = membership::Entity::find()
-        .filter(membership::Column::OrganisationId.eq(facility.owner_id.0))
-        .filter(
-            membership::Column::Role.is_in([Role::FacilityManager.as_ref(), Role::Admin.as_ref()]),
-        )
+    members_with(
+        db,
+        &[facility.owner_id],
+        &[Role::FacilityManager, Role::Admin],
+    )
+    .await
+}
+
+/// The members of `organisations` with one of `roles`, each once, in their languages.
+async fn members_with(
+    db: &impl ConnectionTrait,
+    organisations: &[OrganisationId],
+    roles: &[Role],
+) -> AppResult<Vec<Recipient>> {
+    let members: Vec<i64> = membership::Entity::find()
+        .filter(membership::Column::OrganisationId.is_in(organisations.iter().map(|o| o.0)))
+        .filter(membership::Column::Role.is_in(roles.iter().map(|r| r.as_ref())))
         .all(db)
         .await?
         .into_iter()
         .map(|m| m.user_id)
         .collect();
     let users: BTreeMap<i64, app_user::Model> = app_user::Entity::find()
-        .filter(app_user::Column::Id.is_in(managers))
+        .filter(app_user::Column::Id.is_in(members))
         .all(db)
         .await?
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
     users.into_values().map(recipient).collect()
+}
+
+/// The municipality with this code, if the service knows it.
+async fn municipality(db: &impl ConnectionTrait, code: &str) -> AppResult<Option<Municipality>> {
+    Ok(municipality::Entity::find_by_id(code.to_string())
+        .one(db)
+        .await?
+        .map(|m| Municipality {
+            code: m.code,
+            name_fi: m.name_fi,
+            name_sv: m.name_sv,
+        }))
 }
 
 /// Writes a reminder for each confirmed booking that begins within `lead` and has had
@@ -347,6 +366,7 @@ pub async fn schedule_reminders(
             recipient,
             booking_id: Some(booking.id),
             series_id: booking.series_id,
+            event_id: None,
             due_at: now,
             dedup_key: Some(format!("reminder:{}:{}", booking.id, booking.sequence)),
         });
