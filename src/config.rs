@@ -30,6 +30,18 @@ pub struct Config {
     /// Largest database connection pool.
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
     pub database_max_connections: u32,
+    /// How many days back calendar feeds reach.
+    #[arg(long, env = "FEED_DAYS_BACK", default_value_t = 90)]
+    pub feed_days_back: u32,
+    /// How many days ahead calendar feeds reach (548 is about 18 months).
+    #[arg(long, env = "FEED_DAYS_AHEAD", default_value_t = 548)]
+    pub feed_days_ahead: u32,
+    /// How many days a cancelled item stays in feeds (as STATUS:CANCELLED).
+    #[arg(long, env = "FEED_CANCELLED_DAYS", default_value_t = 30)]
+    pub feed_cancelled_days: u32,
+    /// How often subscribers are asked to refetch a feed, in minutes.
+    #[arg(long, env = "FEED_REFRESH_MINUTES", default_value_t = 60)]
+    pub feed_refresh_minutes: u32,
     /// How mail is sent.
     #[command(flatten)]
     pub mail: MailConfig,
@@ -107,6 +119,10 @@ impl Config {
             default_timezone: chrono_tz::Europe::Helsinki,
             max_body_bytes: 256 * 1024,
             database_max_connections: 16,
+            feed_days_back: 90,
+            feed_days_ahead: 548,
+            feed_cancelled_days: 30,
+            feed_refresh_minutes: 60,
             mail: MailConfig::default(),
         }
     }

@@ -66,6 +66,18 @@ impl AppError {
         }
     }
 
+    /// The HTTP status of this error on plain HTTP routes (calendar feeds).
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::Unauthenticated => 401,
+            Self::Forbidden(_) => 403,
+            Self::NotFound { .. } => 404,
+            Self::Validation(_) | Self::RuleViolations(_) => 400,
+            Self::Conflict { .. } | Self::BookingConflict { .. } => 409,
+            Self::Internal(_) => 500,
+        }
+    }
+
     /// An internal error from any cause; the cause is logged, not shown.
     pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self::Internal(cause.into())

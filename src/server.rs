@@ -1,4 +1,4 @@
-//! The HTTP server: GraphQL, GraphiQL, health and metrics.
+//! The HTTP server: GraphQL, GraphiQL, calendar feeds, health and metrics.
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,6 +19,7 @@ use crate::domain::permissions::Access;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::{AppState, RequestData};
 use crate::graphql::{AppSchema, build_schema};
+use crate::ical::feeds::{self, FeedSettings};
 use crate::mail::worker::Worker;
 use crate::metrics::Metrics;
 use crate::service::{calendar, database, municipalities, users};
@@ -35,6 +36,7 @@ pub struct Application {
     acceptor: TcpAcceptor,
     shared: Arc<Shared>,
     max_body_bytes: usize,
+    feed_settings: FeedSettings,
     mail: Worker,
 }
 
@@ -74,6 +76,7 @@ impl Application {
                 metrics,
             }),
             max_body_bytes: config.max_body_bytes,
+            feed_settings: FeedSettings::from_config(config),
             mail,
         })
     }
@@ -101,6 +104,10 @@ impl Application {
             )
             .at("/healthz", get(healthz))
             .at("/metrics", get(metrics_text))
+            .nest(
+                "/ical",
+                feeds::routes(self.shared.state.clone(), self.feed_settings),
+            )
             .data(self.shared)
             .with(Tracing)
             .around(move |endpoint, request| {
@@ -144,6 +151,7 @@ fn route_label(path: &str) -> &'static str {
         "/healthz" => "/healthz",
         "/metrics" => "/metrics",
         "/" => "/",
+        _ if path.starts_with("/ical/") => "/ical",
         _ => "other",
     }
 }

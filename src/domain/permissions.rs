@@ -90,6 +90,12 @@ impl Access {
         self.is_coordinator() || self.role_in(booker).is_some() || self.role_in(owner).is_some()
     }
 
+    /// Following the organisation's bookings, and those of its facilities, in full in a
+    /// private calendar feed: its members and the coordinator.
+    pub fn can_follow_calendar_of(&self, organisation: OrganisationId) -> bool {
+        self.is_coordinator() || self.role_in(organisation).is_some()
+    }
+
     /// Creating events in the name of `organisation` and working on them: its members.
     pub fn can_host_for(&self, organisation: OrganisationId) -> bool {
         self.has_role(organisation, Role::Booker)

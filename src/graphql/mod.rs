@@ -11,6 +11,7 @@ pub mod enums;
 pub mod error;
 pub mod events;
 pub mod facilities;
+pub mod feeds;
 pub mod loaders;
 pub mod opening_hours;
 pub mod organisations;
@@ -32,6 +33,7 @@ pub struct Query(
     events::EventQuery,
     common::MunicipalityQuery,
     search::SearchQuery,
+    feeds::FeedQuery,
     outbox::OutboxQuery,
 );
 
@@ -45,6 +47,7 @@ pub struct Mutation(
     bookings::BookingMutation,
     series::SeriesMutation,
     events::EventMutation,
+    feeds::FeedMutation,
     outbox::OutboxMutation,
 );
 

@@ -13,8 +13,10 @@ use chrono::{Duration, NaiveDateTime};
 use chrono_tz::Tz;
 
 use super::Installation;
-use super::calendar::{CalendarItem, ItemContent, ItemStatus, Party, Recurrence};
+use super::calendar::{CalendarItem, ItemContent, ItemStatus, Party};
+use super::recurring::recurring_items;
 use crate::domain::booking::BookingStatus;
+use crate::domain::event::ExternalPlace;
 use crate::domain::local_time::{parse_time_zone, resolve_rfc5545};
 use crate::domain::localized::Language;
 use crate::domain::municipality::Municipality;
@@ -57,31 +59,63 @@ impl Place {
         language: Language,
     ) -> Self {
         let spec = &facility.spec;
-        let municipality = municipality.map(|m| match language {
-            Language::Sv => m.name_sv.as_str(),
-            Language::Fi | Language::En => m.name_fi.as_str(),
-        });
-        let town = [Some(spec.postal_code.as_str()), municipality]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        let location = [
-            spec.name.best(language),
-            Some(&spec.street_address),
-            Some(&town),
-        ]
+        Self {
+            zone: spec.time_zone,
+            location: location(
+                spec.name.best(language),
+                Some(&spec.street_address),
+                Some(&spec.postal_code),
+                municipality,
+                language,
+            ),
+            geo: spec.coordinates,
+        }
+    }
+
+    /// An event's place outside the facilities, in `zone`.
+    pub fn external(
+        place: &ExternalPlace,
+        municipality: Option<&Municipality>,
+        language: Language,
+        zone: Tz,
+    ) -> Self {
+        Self {
+            zone,
+            location: location(
+                Some(&place.name),
+                place.street_address.as_deref(),
+                place.postal_code.as_deref(),
+                municipality,
+                language,
+            ),
+            geo: place.coordinates,
+        }
+    }
+}
+
+/// `Name, Street 1, 15110 Lahti`, leaving out what is missing.
+fn location(
+    name: Option<&str>,
+    street: Option<&str>,
+    postal_code: Option<&str>,
+    municipality: Option<&Municipality>,
+    language: Language,
+) -> String {
+    let municipality = municipality.map(|m| match language {
+        Language::Sv => m.name_sv.as_str(),
+        Language::Fi | Language::En => m.name_fi.as_str(),
+    });
+    let town = [postal_code, municipality]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    [name, street, Some(&town)]
         .into_iter()
         .flatten()
         .filter(|part| !part.is_empty())
         .collect::<Vec<_>>()
-        .join(", ");
-        Self {
-            zone: spec.time_zone,
-            location,
-            geo: spec.coordinates,
-        }
-    }
+        .join(", ")
 }
 
 /// Who booked, as a calendar shows it (only where the booking is shown).
@@ -260,55 +294,28 @@ impl BookingCalendar<'_> {
         let zone = parse_time_zone(&series.time_zone).map_err(|_| corrupt("time zone"))?;
         let rule = RecurrenceRule::parse(&series.rule).map_err(|_| corrupt("rule"))?;
         let length = Duration::minutes(i64::from(series.duration_minutes));
-        let generated = expand(&rule, series.first_start_local, length, zone, &[])
-            .map_err(|_| corrupt("rule and first start"))?;
-        let mut by_local: HashMap<NaiveDateTime, &Booking> = HashMap::new();
+        let generated: Vec<NaiveDateTime> =
+            expand(&rule, series.first_start_local, length, zone, &[])
+                .map_err(|_| corrupt("rule and first start"))?
+                .iter()
+                .map(|o| o.local_start())
+                .collect();
+        let uid = self.installation.uid("series", series.id);
+        let mut by_local = HashMap::new();
         for row in rows {
             let local = row
                 .recurrence_id
                 .as_deref()
                 .and_then(|r| NaiveDateTime::parse_from_str(r, RECURRENCE_ID_FORMAT).ok())
                 .ok_or_else(|| corrupt("recurrence id"))?;
-            by_local.insert(local, row);
+            let mut item = self.single(row, place, booker);
+            item.uid.clone_from(&uid);
+            item.recurrence_id = Some(local);
+            by_local.insert(local, item);
         }
         let template = template_row(rows).ok_or_else(|| corrupt("a series without bookings"))?;
-        let uid = self.installation.uid("series", series.id);
-        let client_start = |local: NaiveDateTime| {
-            resolve_rfc5545(local, zone).ok_or_else(|| corrupt("a start out of range"))
-        };
-        let master_start = client_start(series.first_start_local)?;
-        let master_content = self.content(template, place, booker);
-        let mut exception_dates = Vec::new();
-        let mut overrides = Vec::new();
-        for occurrence in &generated {
-            let local = occurrence.local_start();
-            let Some(row) = by_local.remove(&local) else {
-                exception_dates.push(local);
-                continue;
-            };
-            let start = client_start(local)?;
-            let content = self.content(row, place, booker);
-            let as_expanded = row.range.start() == start
-                && row.range.end() == start + length
-                && content == master_content;
-            if !as_expanded {
-                overrides.push(CalendarItem {
-                    uid: uid.clone(),
-                    recurrence_id: Some(local),
-                    sequence: row.sequence,
-                    changed: row.updated_at,
-                    created: row.created_at,
-                    zone,
-                    start: row.range.start(),
-                    end: row.range.end(),
-                    recurrence: None,
-                    content,
-                });
-            }
-        }
-        if !by_local.is_empty() {
-            return Err(corrupt("bookings that the rule does not generate"));
-        }
+        let start = resolve_rfc5545(series.first_start_local, zone)
+            .ok_or_else(|| corrupt("a start out of range"))?;
         let master = CalendarItem {
             uid,
             recurrence_id: None,
@@ -320,15 +327,12 @@ impl BookingCalendar<'_> {
                 .fold(series.created_at, std::cmp::max),
             created: series.created_at,
             zone,
-            start: master_start,
-            end: master_start + length,
-            recurrence: Some(Recurrence {
-                rule: series.rule.clone(),
-                exception_dates,
-            }),
-            content: master_content,
+            start,
+            end: start + length,
+            recurrence: None,
+            content: self.content(template, place, booker),
         };
-        Ok(std::iter::once(master).chain(overrides).collect())
+        recurring_items(master, series.rule.clone(), &generated, by_local)
     }
 }
 

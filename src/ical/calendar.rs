@@ -5,7 +5,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
 use super::timezone::write_vtimezone;
-use super::writer::ContentWriter;
+use super::writer::{ContentWriter, reads_back};
 
 /// The product that wrote the calendar (fixed, so the same data gives the same bytes).
 const PRODID: &str = "-//Yhteistila//Yhteistila calendar//FI";
@@ -142,7 +142,10 @@ impl CalendarItem {
         if let Some(local) = self.recurrence_id {
             w.local("RECURRENCE-ID", local, self.zone);
         }
-        w.date_time("DTSTART", self.start, self.zone);
+        match &self.recurrence {
+            None if !reads_back(self.end, self.zone) => w.utc("DTSTART", self.start),
+            _ => w.date_time("DTSTART", self.start, self.zone),
+        }
         match &self.recurrence {
             Some(recurrence) => {
                 w.raw("DURATION", &duration_value(self.end - self.start));
@@ -151,7 +154,12 @@ impl CalendarItem {
                     w.local_list("EXDATE", &recurrence.exception_dates, self.zone);
                 }
             }
-            None => w.date_time("DTEND", self.end, self.zone),
+            // Both ends in one form: a client that reads a UTC start next to a local end
+            // in the zone may move the start (Python's recurring-ical-events does).
+            None if reads_back(self.start, self.zone) && reads_back(self.end, self.zone) => {
+                w.date_time("DTEND", self.end, self.zone);
+            }
+            None => w.utc("DTEND", self.end),
         }
         w.utc("CREATED", self.created);
         w.utc("LAST-MODIFIED", self.changed);

@@ -12,10 +12,14 @@
 //!
 //! - [`calendar`]: the neutral model of a VEVENT ([`calendar::CalendarItem`]) and the
 //!   calendar around items ([`calendar::CalendarHeader`], METHOD PUBLISH, REQUEST, CANCEL);
-//! - [`bookings`]: bookings and booking series as items;
+//! - [`bookings`]: bookings and booking series as items; [`events`]: events as items;
+//! - [`feeds`]: the feeds over HTTP, with ETag, Last-Modified and 304;
 //! - [`Installation`]: stable UIDs.
 pub mod bookings;
 pub mod calendar;
+pub mod events;
+pub mod feeds;
+pub mod recurring;
 pub mod timezone;
 pub mod writer;
 

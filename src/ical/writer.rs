@@ -33,6 +33,11 @@ impl<'a> ContentWriter<'a> {
         }
     }
 
+    /// How many bytes the output holds so far.
+    pub fn written(&self) -> usize {
+        self.out.len()
+    }
+
     /// `BEGIN:<component>`.
     pub fn begin(&mut self, component: &'static str) {
         self.raw("BEGIN", component);
@@ -89,9 +94,8 @@ impl<'a> ContentWriter<'a> {
     /// reads back as this instant (RFC 5545 takes the first of a repeated hour), otherwise
     /// (the second pass through the autumn's repeated hour) in UTC without a `TZID`.
     pub fn date_time(&mut self, name: &'static str, instant: DateTime<Utc>, zone: Tz) {
-        let local = instant.with_timezone(&zone).naive_local();
-        if resolve_rfc5545(local, zone) == Some(instant) {
-            self.local(name, local, zone);
+        if reads_back(instant, zone) {
+            self.local(name, instant.with_timezone(&zone).naive_local(), zone);
         } else {
             self.utc(name, instant);
         }
@@ -126,6 +130,12 @@ impl<'a> ContentWriter<'a> {
     fn finish(&mut self) {
         fold(&self.line, self.out);
     }
+}
+
+/// Whether the wall-clock reading of `instant` in `zone` stands for it in RFC 5545 (not so
+/// for the second pass through the autumn's repeated hour).
+pub fn reads_back(instant: DateTime<Utc>, zone: Tz) -> bool {
+    resolve_rfc5545(instant.with_timezone(&zone).naive_local(), zone) == Some(instant)
 }
 
 /// A UTC date-time value, `19970714T173000Z`.
@@ -175,7 +185,7 @@ fn quote_param(value: &str, out: &mut String) {
 }
 
 /// Appends `line` with its CRLF, folded so that no line exceeds 75 octets: a fold is
-/// CRLF and a space, and never splits a UTF-8 character.
+/// CRLF and a space, never splits a UTF-8 character, and is never next to a blank.
 fn fold(line: &str, out: &mut String) {
     let mut room = MAX_LINE_OCTETS;
     let mut rest = line;
@@ -183,6 +193,15 @@ fn fold(line: &str, out: &mut String) {
         let mut cut = room;
         while !rest.is_char_boundary(cut) {
             cut -= 1;
+        }
+        // Some parsers trim the blanks around a fold, not just the fold's own space:
+        // never fold next to a blank of the text.
+        let blank = [' ', '\t'];
+        while cut > room / 2 && (rest[cut..].starts_with(blank) || rest[..cut].ends_with(blank)) {
+            cut -= 1;
+            while !rest.is_char_boundary(cut) {
+                cut -= 1;
+            }
         }
         out.push_str(&rest[..cut]);
         out.push_str("\r\n ");

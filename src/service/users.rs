@@ -86,9 +86,22 @@ fn to_token(model: api_token::Model) -> ApiToken {
     }
 }
 
-fn hash_secret(secret: &str) -> String {
+/// The stored form of a secret: its SHA-256 in hexadecimal.
+pub(super) fn hash_secret(secret: &str) -> String {
     let digest = Sha256::digest(secret.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new random secret starting with `prefix`, and its hash.
+pub(super) fn new_secret(prefix: &str) -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret = format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    );
+    let hash = hash_secret(&secret);
+    (secret, hash)
 }
 
 /// The details of a user to create when an email address is new.
@@ -143,16 +156,11 @@ pub async fn create_token(
     user: UserId,
     name: &str,
 ) -> AppResult<(ApiToken, String)> {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let secret = format!(
-        "yt_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    );
+    let (secret, hash) = new_secret("yt_");
     let model = api_token::ActiveModel {
         user_id: Set(user.0),
         name: Set(name.to_string()),
-        token_hash: Set(hash_secret(&secret)),
+        token_hash: Set(hash),
         created_at: Set(Utc::now()),
         ..Default::default()
     }
@@ -213,6 +221,11 @@ pub async fn authenticate(db: &impl ConnectionTrait, secret: &str) -> AppResult<
             .exec(db)
             .await?;
     }
+    actor_of(db, user).await
+}
+
+/// The actor `user` is now, with their memberships.
+pub(super) async fn actor_of(db: &impl ConnectionTrait, user: app_user::Model) -> AppResult<Actor> {
     let memberships = membership::Entity::find()
         .filter(membership::Column::UserId.eq(user.id))
         .all(db)

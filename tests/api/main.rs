@@ -8,6 +8,7 @@ mod cli;
 mod demo;
 mod events;
 mod facilities;
+mod feeds;
 mod mail;
 mod organisations;
 mod search;

@@ -191,7 +191,7 @@ fn corrupt() -> AppError {
     AppError::internal("corrupt booking series in the database")
 }
 
-fn to_series(m: booking_series::Model) -> AppResult<Series> {
+pub(in crate::service) fn to_series(m: booking_series::Model) -> AppResult<Series> {
     Ok(Series {
         id: m.id,
         facility_id: FacilityId(m.facility_id),

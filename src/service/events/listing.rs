@@ -120,7 +120,7 @@ fn accessible(bits: i64) -> Cond {
 }
 
 /// The grouped statement: matching events with their first start in the window.
-fn grouped(filter: &EventFilter) -> SelectStatement {
+pub(crate) fn grouped(filter: &EventFilter) -> SelectStatement {
     let first_start = Func::min(Expr::col((
         event_occurrence::Entity,
         event_occurrence::Column::StartsAt,

@@ -8,6 +8,7 @@ pub use changes::{
     EventUpdate, cancel, cancel_occurrence, move_occurrence, postpone, publish, reschedule, update,
 };
 pub use cohosts::{Cohost, answer_invitation, cohosts_of, invite_cohost, remove_cohost};
+pub(crate) use listing::grouped;
 pub use listing::{EventFilter, ListedEvent, list};
 
 use std::collections::HashMap;
@@ -195,7 +196,7 @@ fn web(value: Option<String>) -> AppResult<Option<WebAddress>> {
         .transpose()
 }
 
-pub(super) fn to_event(m: event::Model) -> AppResult<Event> {
+pub(crate) fn to_event(m: event::Model) -> AppResult<Event> {
     let zone: Tz = m.time_zone.parse().map_err(|_| corrupt("time zone"))?;
     let recurrence = m
         .recurrence_rule
@@ -268,7 +269,7 @@ pub(super) fn to_event(m: event::Model) -> AppResult<Event> {
     })
 }
 
-pub(super) fn to_occurrence(m: event_occurrence::Model) -> AppResult<Occurrence> {
+pub(crate) fn to_occurrence(m: event_occurrence::Model) -> AppResult<Occurrence> {
     Ok(Occurrence {
         id: m.id,
         event_id: EventId(m.event_id),
