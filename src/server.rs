@@ -60,7 +60,7 @@ impl Application {
         // The same pool, but the worker's statements stay out of the request metrics.
         let mut mail_db = db.clone();
         mail_db.set_metric_callback(|_| {});
-        let mail = Worker::new(mail_db, &config.mail)?;
+        let mail = Worker::new(mail_db, &config.mail, config.base_url(bound))?;
         let state = Arc::new(AppState {
             municipalities: municipalities::load_directory(&db).await?,
             installation: calendar::installation(&db).await?,

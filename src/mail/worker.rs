@@ -27,6 +27,8 @@ pub struct Worker {
     from: Mailbox,
     /// The sender as the ORGANIZER of invitations.
     organizer: Party,
+    /// The service's public address, for links.
+    base_url: String,
     /// Names this worker's claims; unique per process start.
     id: String,
     retry: RetryPolicy,
@@ -42,7 +44,7 @@ fn duration(d: Duration) -> chrono::Duration {
 
 impl Worker {
     /// Checks the configuration (sender address, SMTP URL, templates) and builds the worker.
-    pub fn new(db: DatabaseConnection, config: &MailConfig) -> AppResult<Self> {
+    pub fn new(db: DatabaseConnection, config: &MailConfig, base_url: String) -> AppResult<Self> {
         let from: Mailbox = config
             .mail_from
             .parse()
@@ -53,6 +55,7 @@ impl Worker {
         };
         Ok(Self {
             organizer,
+            base_url,
             db,
             transport: Transport::from_config(config)?,
             composer: Composer::new().map_err(AppError::internal)?,
@@ -151,9 +154,10 @@ impl Worker {
             .composer
             .compose(message.kind, &message.recipient, &message.payload)
             .map_err(|e| SendError::Permanent(e.to_string()))?;
-        let calendar = notifications::invitation(&self.db, message, &self.organizer)
-            .await
-            .map_err(|e| SendError::Transient(format!("invitation: {e}")))?;
+        let calendar =
+            notifications::invitation(&self.db, message, &self.organizer, &self.base_url)
+                .await
+                .map_err(|e| SendError::Transient(format!("invitation: {e}")))?;
         let mime = transport::build(
             &self.from,
             &message.recipient,

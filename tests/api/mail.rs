@@ -721,6 +721,16 @@ async fn co_hosts_hear_of_their_invitation_and_a_cancelled_weekly_event_is_one_m
         subject(invited)
     );
     assert!(text(invited).contains("Järjestäjä: Lahden Martat"));
+    let event_uid = app.state.installation.uid("event", id.parse().unwrap());
+    let (method, calendar) = invitation(invited).expect("an invitation");
+    assert_eq!(method, "REQUEST");
+    let master = &calendar.events[0].properties;
+    assert_eq!(property(master, "UID"), Some(event_uid.as_str()));
+    assert_eq!(property(master, "RRULE"), Some("FREQ=WEEKLY;COUNT=3"));
+    assert_eq!(
+        property(master, "ATTENDEE"),
+        Some("mailto:omaishoitajat@example.fi")
+    );
     app.graphql(
         Some(&carers_admin),
         "mutation($e: ID!, $o: ID!) { answerCohostInvitation(eventId: $e, organisationId: $o, accept: true) { status } }",
@@ -740,6 +750,12 @@ async fn co_hosts_hear_of_their_invitation_and_a_cancelled_weekly_event_is_one_m
     assert_eq!(cancelled.len(), 2);
     assert!(subject(&cancelled[1]).starts_with("Tapahtuma peruttu: Kuorotreenit, "));
     assert!(text(&cancelled[1]).contains("Syy: Kuoronjohtaja sairastui"));
+    let (method, calendar) = invitation(&cancelled[1]).expect("a cancellation");
+    assert_eq!(method, "CANCEL");
+    let event = &calendar.events[0].properties;
+    assert_eq!(property(event, "UID"), Some(event_uid.as_str()));
+    assert_eq!(property(event, "STATUS"), Some("CANCELLED"));
+    assert!(property(event, "SEQUENCE").unwrap().parse::<i32>().unwrap() > 0);
     // The organiser's booker: the venue series when it was booked, and its three
     // occurrences freed together, with one calendar cancellation.
     let booker = to(&received, "martta@example.fi");

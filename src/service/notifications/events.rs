@@ -4,15 +4,21 @@ use chrono::{DateTime, Utc};
 use entity::event_cohost;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use super::{members_with, municipality};
+use super::{calendar_part, members_with, municipality};
 use crate::domain::event::{CohostStatus, EventStatus};
-use crate::domain::ids::OrganisationId;
+use crate::domain::ids::{EventId, OrganisationId};
 use crate::domain::localized::Language;
 use crate::domain::organisation::Role;
 use crate::error::AppResult;
+use crate::graphql::events::event_url;
 use crate::ical::bookings::{Booker, Place as CalendarPlace};
-use crate::mail::message::{BookingItem, MessageKind, Payload};
+use crate::ical::calendar::Party;
+use crate::ical::events::{EventCalendar, EventSetting};
+use crate::mail::message::{BookingItem, Invitation, MessageKind, Payload};
+use crate::mail::transport::CalendarPart;
+use crate::service::calendar;
 use crate::service::events::{self, Event};
+use crate::service::outbox::OutboxMessage;
 use crate::service::outbox::{self, NewMessage};
 use crate::service::{facilities, organisations};
 
@@ -67,9 +73,14 @@ async fn write(
     let recipients = members_with(db, organisations, &[Role::Admin]).await?;
     let mut messages = Vec::with_capacity(recipients.len());
     for recipient in recipients {
+        let mut payload = payload(db, event, recipient.language).await?;
+        payload.invitation = Some(match kind {
+            MessageKind::EventCancelled => Invitation::Cancel,
+            _ => Invitation::Request,
+        });
         messages.push(NewMessage {
             kind,
-            payload: payload(db, event, recipient.language).await?,
+            payload,
             recipient,
             booking_id: None,
             series_id: None,
@@ -161,4 +172,74 @@ async fn payload(
         skipped: Vec::new(),
         invitation: None,
     })
+}
+
+/// The calendar part of a message about event `id`: its calendar object as it is now (the
+/// feeds' items), or for a cancellation the cancelled event itself.
+pub(super) async fn invitation(
+    db: &impl ConnectionTrait,
+    id: EventId,
+    invitation: Invitation,
+    message: &OutboxMessage,
+    organizer: &Party,
+    base_url: &str,
+) -> AppResult<CalendarPart> {
+    let event = events::get(db, id).await?;
+    let language = message.recipient.language;
+    let occurrences = events::occurrences_of(db, &[id], None)
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    let venue = events::bookings_of(db, &[id])
+        .await?
+        .remove(&id)
+        .and_then(|v| v.into_iter().next());
+    let place = match (venue, &event.spec.external_place) {
+        (Some(venue), _) => {
+            let facility = facilities::get(db, venue.booking.facility_id).await?;
+            let town = municipality(db, &facility.spec.municipality_code).await?;
+            Some(CalendarPlace::new(&facility, town.as_ref(), language))
+        }
+        (None, Some(external)) => {
+            let town = municipality(db, &external.municipality_code).await?;
+            Some(CalendarPlace::external(
+                external,
+                town.as_ref(),
+                language,
+                event.schedule.zone,
+            ))
+        }
+        (None, None) => None,
+    };
+    let hosts = events::hosts(db, &event).await?;
+    let mut names = Vec::new();
+    for organisation in std::iter::once(hosts.organiser).chain(hosts.accepted.iter().copied()) {
+        names.push(Booker::new(
+            &organisations::get(db, organisation).await?,
+            language,
+        ));
+    }
+    let organiser = names.remove(0);
+    let setting = EventSetting {
+        organiser: (organiser.name, organiser.email),
+        cohosts: names.into_iter().map(|b| b.name).collect(),
+        place,
+        url: event_url(base_url, &event.slug),
+    };
+    let installation = calendar::installation(db).await?;
+    let mapping = EventCalendar {
+        installation: &installation,
+        language,
+    };
+    let mut items = mapping.items(&event, &occurrences, &setting)?;
+    if invitation == Invitation::Cancel {
+        items.truncate(1);
+    }
+    Ok(calendar_part(
+        items,
+        invitation,
+        message,
+        organizer,
+        event.schedule.zone,
+    ))
 }

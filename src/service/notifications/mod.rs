@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
 use entity::{app_user, booking, booking_history, membership, municipality};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
@@ -24,14 +25,14 @@ use super::facilities::{self, Facility};
 use super::organisations::{self, Organisation};
 use super::outbox::{self, NewMessage, OutboxMessage};
 use crate::domain::booking::BookingStatus;
-use crate::domain::ids::{OrganisationId, UserId};
+use crate::domain::ids::{EventId, OrganisationId, UserId};
 use crate::domain::localized::Language;
 use crate::domain::municipality::Municipality;
 use crate::domain::organisation::Role;
 use crate::domain::time_range::TimeRange;
 use crate::error::{AppError, AppResult};
 use crate::ical::bookings::{Booker, BookingCalendar, Detail, Place as CalendarPlace};
-use crate::ical::calendar::{CalendarHeader, ItemStatus, Method, Party};
+use crate::ical::calendar::{CalendarHeader, CalendarItem, ItemStatus, Method, Party};
 use crate::mail::message::{BookingItem, Invitation, MessageKind, Payload, Recipient, SkippedItem};
 use crate::mail::transport::CalendarPart;
 
@@ -383,10 +384,16 @@ pub async fn invitation(
     db: &impl ConnectionTrait,
     message: &OutboxMessage,
     organizer: &Party,
+    base_url: &str,
 ) -> AppResult<Option<CalendarPart>> {
     let Some(invitation) = message.payload.invitation else {
         return Ok(None);
     };
+    if let Some(event) = message.event_id {
+        return events::invitation(db, EventId(event), invitation, message, organizer, base_url)
+            .await
+            .map(Some);
+    }
     let ids: Vec<i64> = message.payload.bookings.iter().map(|b| b.id).collect();
     let rows = booking::Entity::find()
         .filter(booking::Column::Id.is_in(ids))
@@ -410,7 +417,7 @@ pub async fn invitation(
         place.calendar_place(language),
         Booker::new(&place.organisation, language),
     );
-    let mut items = match first.series_id {
+    let items = match first.series_id {
         None => rows
             .iter()
             .map(|b| mapping.single(b, &calendar_place, &booker))
@@ -436,6 +443,24 @@ pub async fn invitation(
             }
         }
     };
+    Ok(Some(calendar_part(
+        items,
+        invitation,
+        message,
+        organizer,
+        place.facility.spec.time_zone,
+    )))
+}
+
+/// The calendar part of `items` for the recipient of `message`, sent by `organizer`; a
+/// request whose items are all called off goes out as a cancellation.
+fn calendar_part(
+    mut items: Vec<CalendarItem>,
+    invitation: Invitation,
+    message: &OutboxMessage,
+    organizer: &Party,
+    zone: Tz,
+) -> CalendarPart {
     let off = items
         .iter()
         .all(|i| i.content.status == ItemStatus::Cancelled);
@@ -458,14 +483,14 @@ pub async fn invitation(
     let header = CalendarHeader {
         method,
         name: None,
-        zone: place.facility.spec.time_zone,
+        zone,
         refresh: None,
     };
-    Ok(Some(CalendarPart {
+    CalendarPart {
         method: match method {
             Method::Request => "REQUEST",
             _ => "CANCEL",
         },
         body: header.render(&items),
-    }))
+    }
 }
