@@ -66,28 +66,32 @@ pub struct MailConfig {
     #[arg(long, env = "MAIL_DIR", default_value = "mail")]
     pub mail_dir: PathBuf,
     /// Attempts in all before a message is parked as failed.
-    #[arg(long, env = "MAIL_MAX_ATTEMPTS", default_value_t = 8)]
+    #[arg(
+        long = "mail-max-attempts",
+        env = "MAIL_MAX_ATTEMPTS",
+        default_value_t = 8
+    )]
     pub max_attempts: u32,
     /// The wait after a first failed attempt; it doubles with each further one (with jitter).
-    #[arg(long, env = "MAIL_RETRY_BASE", default_value = "30s", value_parser = humantime::parse_duration)]
+    #[arg(long = "mail-retry-base", env = "MAIL_RETRY_BASE", default_value = "30s", value_parser = humantime::parse_duration)]
     pub retry_base: Duration,
     /// The longest wait between attempts.
-    #[arg(long, env = "MAIL_RETRY_MAX", default_value = "1h", value_parser = humantime::parse_duration)]
+    #[arg(long = "mail-retry-max", env = "MAIL_RETRY_MAX", default_value = "1h", value_parser = humantime::parse_duration)]
     pub retry_max: Duration,
     /// How often the worker looks for due messages.
-    #[arg(long, env = "MAIL_POLL", default_value = "1s", value_parser = humantime::parse_duration)]
+    #[arg(long = "mail-poll", env = "MAIL_POLL", default_value = "1s", value_parser = humantime::parse_duration)]
     pub poll: Duration,
     /// How long a worker holds the messages it claimed; after that (a crash) another takes them.
-    #[arg(long, env = "MAIL_LEASE", default_value = "5m", value_parser = humantime::parse_duration)]
+    #[arg(long = "mail-lease", env = "MAIL_LEASE", default_value = "5m", value_parser = humantime::parse_duration)]
     pub lease: Duration,
     /// How long the worker waits for the SMTP server at each step.
     #[arg(long, env = "SMTP_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub smtp_timeout: Duration,
     /// How long before a confirmed booking its reminder is sent.
-    #[arg(long, env = "MAIL_REMINDER_BEFORE", default_value = "24h", value_parser = humantime::parse_duration)]
+    #[arg(long = "mail-reminder-before", env = "MAIL_REMINDER_BEFORE", default_value = "24h", value_parser = humantime::parse_duration)]
     pub reminder_before: Duration,
     /// How many messages the worker claims at a time.
-    #[arg(long, env = "MAIL_BATCH", default_value_t = 20)]
+    #[arg(long = "mail-batch", env = "MAIL_BATCH", default_value_t = 20)]
     pub batch: u64,
 }
 
@@ -134,5 +138,24 @@ impl Config {
             .unwrap_or_else(|| format!("http://{bound}"))
             .trim_end_matches('/')
             .to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{Args, FromArgMatches};
+
+    use super::MailConfig;
+
+    #[test]
+    fn the_default_mail_configuration_is_the_command_lines() {
+        let matches = MailConfig::augment_args(clap::Command::new("yhteistila"))
+            .try_get_matches_from(["yhteistila"])
+            .unwrap();
+        let parsed = MailConfig::from_arg_matches(&matches).unwrap();
+        assert_eq!(
+            format!("{parsed:?}"),
+            format!("{:?}", MailConfig::default())
+        );
     }
 }
