@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use crate::bookings::{bookable, booking, day_ahead};
@@ -30,6 +31,30 @@ async fn mail_app(smtp: &SmtpServer, max_attempts: u32) -> TestApp {
         config.mail.max_attempts = max_attempts;
     })
     .await
+}
+
+/// Books `facility` for `organisation` as `token` on `day` from `from` to `to` (local
+/// times); returns the booking's id and status.
+async fn book(
+    app: &TestApp,
+    token: &str,
+    facility: &str,
+    organisation: &str,
+    day: NaiveDate,
+    from: &str,
+    to: &str,
+) -> (String, String) {
+    let (start, end) = (format!("{day}T{from}"), format!("{day}T{to}"));
+    let data = app
+        .graphql(
+            Some(token),
+            CREATE,
+            booking(facility, organisation, &start, &end),
+        )
+        .await;
+    let created = &data["createBooking"];
+    let text = |field: &str| created[field].as_str().expect(field).to_string();
+    (text("id"), text("status"))
 }
 
 /// A member of `organisation` who reads mail in `language`; returns their token.
@@ -133,24 +158,8 @@ async fn a_confirmed_booking_sends_an_invitation_in_the_bookers_language_and_can
     let (facility, ngo, _, _) = bookable(&app, json!({})).await;
     let booker = member(&app, &ngo, "marta@example.fi", "SV").await;
     let day = day_ahead(12);
-    let created = app
-        .graphql(
-            Some(&booker),
-            CREATE,
-            booking(
-                &facility,
-                &ngo,
-                &format!("{day}T18:00"),
-                &format!("{day}T20:00"),
-            ),
-        )
-        .await;
-    assert_eq!(created["createBooking"]["status"], "CONFIRMED");
-    let id: i64 = created["createBooking"]["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (id, status) = book(&app, &booker, &facility, &ngo, day, "18:00", "20:00").await;
+    assert_eq!(status, "CONFIRMED");
 
     let confirmation = &smtp.wait_for(1).await[0];
     assert_eq!(confirmation.to, ["marta@example.fi"]);
@@ -169,7 +178,7 @@ async fn a_confirmed_booking_sends_an_invitation_in_the_bookers_language_and_can
     assert_eq!(property(&request.properties, "METHOD"), Some("REQUEST"));
     assert_eq!(request.events.len(), 1);
     let event = &request.events[0].properties;
-    let uid = app.state.installation.uid("booking", id);
+    let uid = app.state.installation.uid("booking", id.parse().unwrap());
     assert_eq!(property(event, "UID"), Some(uid.as_str()));
     assert_eq!(property(event, "SEQUENCE"), Some("0"));
     assert_eq!(property(event, "STATUS"), Some("CONFIRMED"));
@@ -187,7 +196,7 @@ async fn a_confirmed_booking_sends_an_invitation_in_the_bookers_language_and_can
         Some("Europe/Helsinki")
     );
 
-    app.graphql(Some(&booker), CANCEL, json!({ "id": id.to_string() }))
+    app.graphql(Some(&booker), CANCEL, json!({ "id": id }))
         .await;
     // The booker's cancellation, and a notice to the facility's contact person.
     let received = smtp.wait_for(3).await;
@@ -220,20 +229,8 @@ async fn a_request_awaiting_approval_tells_the_contact_person_and_approval_sends
     let (facility, ngo, booker, manager) =
         bookable(&app, json!({ "approvalRequired": true })).await;
     let day = day_ahead(15);
-    let created = app
-        .graphql(
-            Some(&booker),
-            CREATE,
-            booking(
-                &facility,
-                &ngo,
-                &format!("{day}T10:00"),
-                &format!("{day}T11:30"),
-            ),
-        )
-        .await;
-    assert_eq!(created["createBooking"]["status"], "PENDING");
-    let id = created["createBooking"]["id"].as_str().unwrap().to_string();
+    let (id, status) = book(&app, &booker, &facility, &ngo, day, "10:00", "11:30").await;
+    assert_eq!(status, "PENDING");
     let received = smtp.wait_for(2).await;
     let receipt = &to(&received, "martta@example.fi")[0];
     assert!(
@@ -282,17 +279,7 @@ async fn a_series_is_one_message_and_a_manager_cancelling_it_is_one_more() {
     let neighbour = app
         .member_token(&coordinator, &other, "kyla@example.fi", "BOOKER")
         .await;
-    app.graphql(
-        Some(&neighbour),
-        CREATE,
-        booking(
-            &facility,
-            &other,
-            &format!("{taken}T18:00"),
-            &format!("{taken}T20:00"),
-        ),
-    )
-    .await;
+    book(&app, &neighbour, &facility, &other, taken, "18:00", "20:00").await;
     let mut request = booking(
         &facility,
         &ngo,
@@ -382,20 +369,9 @@ async fn with_smtp_down_bookings_succeed_and_their_mail_is_delivered_once_when_i
     let mut ids = Vec::new();
     for days in [20, 21, 22] {
         let day = day_ahead(days);
-        let data = app
-            .graphql(
-                Some(&booker),
-                CREATE,
-                booking(
-                    &facility,
-                    &ngo,
-                    &format!("{day}T18:00"),
-                    &format!("{day}T20:00"),
-                ),
-            )
-            .await;
-        assert_eq!(data["createBooking"]["status"], "CONFIRMED");
-        ids.push(data["createBooking"]["id"].as_str().unwrap().to_string());
+        let (id, status) = book(&app, &booker, &facility, &ngo, day, "18:00", "20:00").await;
+        assert_eq!(status, "CONFIRMED");
+        ids.push(id);
     }
     let waiting = until_outbox(&app, |messages| {
         messages.len() == 3
@@ -430,17 +406,7 @@ async fn a_crash_mid_batch_loses_nothing_and_sends_nothing_twice() {
     let (facility, ngo, booker, _) = bookable(&app, json!({})).await;
     for days in [30, 31, 32] {
         let day = day_ahead(days);
-        app.graphql(
-            Some(&booker),
-            CREATE,
-            booking(
-                &facility,
-                &ngo,
-                &format!("{day}T18:00"),
-                &format!("{day}T20:00"),
-            ),
-        )
-        .await;
+        book(&app, &booker, &facility, &ngo, day, "18:00", "20:00").await;
     }
     // The mail server has the first message but has not answered yet: crash now.
     smtp.until_holding().await;
@@ -465,17 +431,7 @@ async fn failed_messages_are_parked_after_the_last_attempt_and_the_coordinator_r
     let (facility, ngo, booker, _) = bookable(&app, json!({})).await;
     let nobody = member(&app, &ngo, "nobody@example.fi", "FI").await;
     let day = day_ahead(9);
-    app.graphql(
-        Some(&booker),
-        CREATE,
-        booking(
-            &facility,
-            &ngo,
-            &format!("{day}T09:00"),
-            &format!("{day}T10:00"),
-        ),
-    )
-    .await;
+    book(&app, &booker, &facility, &ngo, day, "09:00", "10:00").await;
     let parked = until_outbox(&app, |m| m.len() == 1 && m[0]["status"] == "FAILED").await;
     assert_eq!(parked[0]["attempts"], 2);
     assert!(!parked[0]["lastError"].is_null());
@@ -502,17 +458,7 @@ async fn failed_messages_are_parked_after_the_last_attempt_and_the_coordinator_r
     assert_eq!(again["extensions"]["code"], "CONFLICT");
 
     // A recipient the server refuses for good (550) is parked at once.
-    app.graphql(
-        Some(&nobody),
-        CREATE,
-        booking(
-            &facility,
-            &ngo,
-            &format!("{day}T12:00"),
-            &format!("{day}T13:00"),
-        ),
-    )
-    .await;
+    book(&app, &nobody, &facility, &ngo, day, "12:00", "13:00").await;
     let refused = until_outbox(&app, |m| {
         m.iter()
             .any(|m| m["recipient"] == "nobody@example.fi" && m["status"] == "FAILED")
@@ -604,19 +550,9 @@ async fn a_reminder_goes_once_before_the_booking_and_never_for_a_cancelled_or_mo
     let mut ids = Vec::new();
     for hour in [9, 12, 15] {
         let day = day_ahead(2);
-        let data = app
-            .graphql(
-                Some(&booker),
-                CREATE,
-                booking(
-                    &facility,
-                    &ngo,
-                    &format!("{day}T{hour}:00"),
-                    &format!("{day}T{hour}:30"),
-                ),
-            )
-            .await;
-        ids.push(data["createBooking"]["id"].as_str().unwrap().to_string());
+        let (from, to) = (format!("{hour}:00"), format!("{hour}:30"));
+        let (id, _) = book(&app, &booker, &facility, &ngo, day, &from, &to).await;
+        ids.push(id);
     }
     // As if they had been booked a month ago.
     booking::Entity::update_many()
