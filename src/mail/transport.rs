@@ -83,15 +83,10 @@ impl Transport {
                     builder.timeout(Some(config.smtp_timeout)).build(),
                 ))
             }
-            None => {
-                std::fs::create_dir_all(&config.mail_dir).map_err(|e| {
-                    AppError::internal(format!("mail directory {}: {e}", config.mail_dir.display()))
-                })?;
-                Ok(Self::Files(
-                    AsyncFileTransport::new(&config.mail_dir),
-                    config.mail_dir.clone(),
-                ))
-            }
+            None => Ok(Self::Files(
+                AsyncFileTransport::new(&config.mail_dir),
+                config.mail_dir.clone(),
+            )),
         }
     }
 
@@ -104,6 +99,9 @@ impl Transport {
                 Err(err) => Err(SendError::Transient(err.to_string())),
             },
             Self::Files(files, dir) => {
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(|e| SendError::Transient(format!("{}: {e}", dir.display())))?;
                 let id = files
                     .send(message)
                     .await

@@ -77,7 +77,7 @@ pub struct TestApp {
     pub state: Arc<AppState>,
     config: Config,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
-    _mail_dir: tempfile::TempDir,
+    mail_dir: tempfile::TempDir,
     _database: TestDatabase,
 }
 
@@ -102,7 +102,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         state,
         config,
         server,
-        _mail_dir: mail_dir,
+        mail_dir,
         _database: database,
     }
 }
@@ -125,6 +125,11 @@ async fn start(
 }
 
 impl TestApp {
+    /// Where mail goes when no SMTP server is configured.
+    pub fn mail_dir(&self) -> &std::path::Path {
+        self.mail_dir.path()
+    }
+
     /// Kills the server and its mail worker at once, as a crash would (whatever they
     /// were doing is dropped mid-way), and starts it again on the same database.
     pub async fn crash_and_restart(&mut self) {

@@ -709,3 +709,32 @@ async fn co_hosts_hear_of_their_invitation_and_a_cancelled_weekly_event_is_one_m
     assert!(uid.starts_with("series-"), "{uid}");
     assert_eq!(to(&received, "liisa@example.fi").len(), 1);
 }
+
+#[tokio::test]
+async fn without_smtp_each_message_is_written_as_an_eml_file() {
+    let app = spawn_app_with(|_| {}).await;
+    let (facility, ngo, booker, _) = bookable(&app, json!({})).await;
+    book(
+        &app,
+        &booker,
+        &facility,
+        &ngo,
+        day_ahead(5),
+        "18:00",
+        "19:00",
+    )
+    .await;
+    until_outbox(&app, all_sent).await;
+    let files: Vec<std::path::PathBuf> = std::fs::read_dir(app.mail_dir())
+        .expect("the mail directory")
+        .map(|entry| entry.expect("an entry").path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].extension().and_then(|e| e.to_str()), Some("eml"));
+    let written = Received {
+        to: Vec::new(),
+        data: std::fs::read(&files[0]).expect("the file"),
+    };
+    assert!(subject(&written).starts_with("Varaus vahvistettu: Vertaisryhmä, "));
+    assert!(invitation(&written).is_some());
+}

@@ -104,6 +104,7 @@ pub async fn notify(
     let Some(first) = bookings.first() else {
         return Ok(());
     };
+    let ids: Vec<i64> = bookings.iter().map(|b| b.id).collect();
     let place = Place::load(db, first).await?;
     let booker = booker(db, first.booked_by).await?;
     let confirmed = first.status == BookingStatus::Confirmed;
@@ -114,7 +115,6 @@ pub async fn notify(
         Change::Created(_) | Change::Approved(_) => (MessageKind::BookingReceived, None),
         Change::Rejected(_) => (MessageKind::BookingRejected, None),
         Change::Cancelled { .. } => {
-            let ids: Vec<i64> = bookings.iter().map(|b| b.id).collect();
             let invited = were_confirmed(db, &ids).await?;
             (
                 MessageKind::BookingCancelled,
@@ -178,7 +178,6 @@ pub async fn notify(
         }
     }
     if matches!(change, Change::Cancelled { .. } | Change::Moved { .. }) {
-        let ids: Vec<i64> = bookings.iter().map(|b| b.id).collect();
         outbox::supersede(db, MessageKind::BookingReminder, &ids, now).await?;
     }
     outbox::enqueue(db, messages, now).await
