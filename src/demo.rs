@@ -15,7 +15,7 @@ use crate::domain::permissions::Access;
 use crate::error::{AppError, AppResult};
 use crate::graphql::build_schema;
 use crate::graphql::context::{AppState, RequestData};
-use crate::service::{facilities, organisations, users};
+use crate::service::{events, facilities, organisations, users};
 
 const DATA: &str = include_str!("demo/paijat_hame.json");
 
@@ -24,6 +24,54 @@ struct DemoData {
     users: Vec<DemoUser>,
     organisations: Vec<Value>,
     facilities: Vec<Value>,
+    events: Vec<DemoEvent>,
+    #[serde(rename = "cooperationContacts")]
+    cooperation_contacts: Vec<DemoContacts>,
+}
+
+/// An event of the demo, its date given relative to the day of seeding.
+#[derive(Deserialize)]
+struct DemoEvent {
+    organiser: String,
+    when: DemoWhen,
+    recurrence: Option<Value>,
+    #[serde(default)]
+    venues: Vec<DemoVenue>,
+    #[serde(default)]
+    cohosts: Vec<DemoCohost>,
+    /// Cancelled, with this reason.
+    cancel: Option<String>,
+    details: Value,
+}
+
+/// The first weekday `weekday` at least `weeks_ahead` weeks from today, local times.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DemoWhen {
+    weeks_ahead: u64,
+    weekday: String,
+    start: String,
+    end: String,
+}
+
+#[derive(Deserialize)]
+struct DemoVenue {
+    owner: String,
+    name: String,
+    attendees: Option<u32>,
+}
+
+#[derive(Deserialize)]
+struct DemoCohost {
+    key: String,
+    /// ACCEPTED, DECLINED, or none for an open invitation.
+    answer: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DemoContacts {
+    organisation: String,
+    contacts: Value,
 }
 
 #[derive(Deserialize)]
@@ -41,14 +89,16 @@ pub struct SeedSummary {
     pub organisations: usize,
     /// Facilities created.
     pub facilities: usize,
+    /// Events created.
+    pub events: usize,
 }
 
 impl fmt::Display for SeedSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "demo data: {} organisations and {} facilities added",
-            self.organisations, self.facilities
+            "demo data: {} organisations, {} facilities and {} events added",
+            self.organisations, self.facilities, self.events
         )
     }
 }
@@ -98,7 +148,8 @@ fn id_of(value: &Value, path: &[&str]) -> AppResult<i64> {
         .ok_or_else(|| bad_data("no id in the response"))
 }
 
-/// Loads the demo data set; organisations and facilities that exist (by Finnish name) are kept.
+/// Loads the demo data set; organisations, facilities and events that exist (by Finnish
+/// name or title) are kept, and cooperation contacts are set anew.
 pub async fn seed(state: Arc<AppState>) -> AppResult<SeedSummary> {
     let data: DemoData = serde_json::from_str(DATA).map_err(|e| bad_data(e.to_string()))?;
     let db = &state.db;
@@ -235,7 +286,100 @@ pub async fn seed(state: Arc<AppState>) -> AppResult<SeedSummary> {
         }
         summary.facilities += 1;
     }
+    for contacts in data.cooperation_contacts {
+        api.run(
+            "mutation($o: ID!, $c: [CooperationContactInput!]!) { setCooperationContacts(organisationId: $o, contacts: $c) { id } }",
+            json!({ "o": organisation_id(&contacts.organisation)?.to_string(), "c": contacts.contacts }),
+        )
+        .await?;
+    }
+    for event in data.events {
+        if seed_event(&api, &organisation_id, event).await? {
+            summary.events += 1;
+        }
+    }
     Ok(summary)
+}
+
+/// The date of `when`, as `YYYY-MM-DD`.
+fn demo_day(when: &DemoWhen) -> AppResult<chrono::NaiveDate> {
+    use chrono::Datelike;
+    let weekday: chrono::Weekday = when.weekday.parse().map_err(|_| bad_data("weekday"))?;
+    let mut day = chrono::Utc::now()
+        .with_timezone(&crate::domain::local_time::DEFAULT_TIME_ZONE)
+        .date_naive()
+        + chrono::Days::new(7 * when.weeks_ahead);
+    while day.weekday() != weekday {
+        day = day.succ_opt().ok_or_else(|| bad_data("date"))?;
+    }
+    Ok(day)
+}
+
+/// Creates a demo event unless its organiser already has one of its title; co-hosts are
+/// invited and answer, and a cancelled one is cancelled. True when it was created.
+async fn seed_event(
+    api: &Api,
+    organisation_id: &impl Fn(&str) -> AppResult<OrganisationId>,
+    event: DemoEvent,
+) -> AppResult<bool> {
+    let db = &api.state.db;
+    let organiser = organisation_id(&event.organiser)?;
+    let title = event.details["title"]["fi"]
+        .as_str()
+        .ok_or_else(|| bad_data("every event title has a Finnish version"))?;
+    if events::find_by_finnish_title(db, organiser, title)
+        .await?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    let day = demo_day(&event.when)?;
+    let mut venues = Vec::new();
+    for venue in &event.venues {
+        let owner = organisation_id(&venue.owner)?;
+        let facility = facilities::find_by_finnish_name(db, owner, &venue.name)
+            .await?
+            .ok_or_else(|| bad_data(format!("no facility {}", venue.name)))?;
+        venues.push(json!({ "facilityId": facility.to_string(), "attendees": venue.attendees }));
+    }
+    let created = api
+        .run(
+            "mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }",
+            json!({ "input": {
+                "organiserId": organiser.to_string(),
+                "start": format!("{day}T{}", event.when.start),
+                "end": format!("{day}T{}", event.when.end),
+                "recurrence": event.recurrence,
+                "venues": venues,
+                "publish": true,
+                "details": event.details,
+            }}),
+        )
+        .await?;
+    let id = id_of(&created, &["createEvent", "id"])?.to_string();
+    for cohost in &event.cohosts {
+        let organisation = organisation_id(&cohost.key)?.to_string();
+        api.run(
+            "mutation($e: ID!, $o: ID!) { inviteCohost(eventId: $e, organisationId: $o) { status } }",
+            json!({ "e": id, "o": organisation }),
+        )
+        .await?;
+        if let Some(answer) = &cohost.answer {
+            api.run(
+                "mutation($e: ID!, $o: ID!, $a: Boolean!) { answerCohostInvitation(eventId: $e, organisationId: $o, accept: $a) { status } }",
+                json!({ "e": id, "o": organisation, "a": answer == "ACCEPTED" }),
+            )
+            .await?;
+        }
+    }
+    if let Some(reason) = &event.cancel {
+        api.run(
+            "mutation($id: ID!, $reason: String!) { cancelEvent(id: $id, reason: $reason) { status } }",
+            json!({ "id": id, "reason": reason }),
+        )
+        .await?;
+    }
+    Ok(true)
 }
 
 /// A fresh API token for the demo coordinator, so a new user can try mutations.

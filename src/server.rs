@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{ErrorExtensions, ServerError};
 use async_graphql_poem::GraphQLRequest;
-use poem::http::{HeaderMap, StatusCode, header};
+use poem::http::{HeaderMap, StatusCode};
 use poem::listener::{Acceptor, Listener, TcpAcceptor};
 use poem::middleware::{SizeLimit, Tracing};
 use poem::web::{Data, Html, Json, Redirect};
@@ -27,6 +27,7 @@ use crate::service::{calendar, database, municipalities, users};
 /// What the handlers share.
 struct Shared {
     state: Arc<AppState>,
+    pages: Arc<crate::http::event_page::Pages>,
     schema: AppSchema,
     metrics: Arc<Metrics>,
 }
@@ -71,6 +72,7 @@ impl Application {
         Ok(Self {
             acceptor,
             shared: Arc::new(Shared {
+                pages: Arc::new(crate::http::event_page::Pages::new()?),
                 schema: build_schema(Some(state.clone())),
                 state,
                 metrics,
@@ -103,11 +105,18 @@ impl Application {
                 get(graphiql).post(graphql.with(SizeLimit::new(self.max_body_bytes))),
             )
             .at("/healthz", get(healthz))
+            .at(
+                "/reports/cooperation.csv",
+                get(crate::http::reports::cooperation_csv),
+            )
             .at("/metrics", get(metrics_text))
             .nest(
                 "/ical",
                 feeds::routes(self.shared.state.clone(), self.feed_settings),
             )
+            .at("/events/:slug", get(crate::http::event_page::event_page))
+            .data(self.shared.state.clone())
+            .data(self.shared.pages.clone())
             .data(self.shared)
             .with(Tracing)
             .around(move |endpoint, request| {
@@ -150,8 +159,10 @@ fn route_label(path: &str) -> &'static str {
         "/graphql" => "/graphql",
         "/healthz" => "/healthz",
         "/metrics" => "/metrics",
+        "/reports/cooperation.csv" => "/reports/cooperation.csv",
         "/" => "/",
         _ if path.starts_with("/ical/") => "/ical",
+        _ if path.starts_with("/events/") => "/events/{slug}",
         _ => "other",
     }
 }
@@ -169,15 +180,6 @@ fn graphiql() -> Html<String> {
             .title("Yhteistila GraphQL")
             .finish(),
     )
-}
-
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
 }
 
 fn error_code(error: &ServerError) -> Option<&'static str> {
@@ -200,7 +202,7 @@ async fn graphql(
     headers: &HeaderMap,
     request: GraphQLRequest,
 ) -> Response {
-    let access = match bearer_token(headers) {
+    let access = match crate::http::bearer_token(headers) {
         None => Access::anonymous(),
         Some(token) => match users::authenticate(&shared.state.db, token).await {
             Ok(actor) => Access::user(actor),

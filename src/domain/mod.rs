@@ -16,4 +16,5 @@ pub mod organisation;
 pub mod permissions;
 pub mod recurrence;
 pub mod time_range;
+pub mod time_text;
 pub mod validation;

@@ -7,6 +7,7 @@ pub mod bookings;
 pub mod common;
 pub mod connection;
 pub mod context;
+pub mod cooperation;
 pub mod enums;
 pub mod error;
 pub mod events;
@@ -31,6 +32,7 @@ pub struct Query(
     bookings::BookingQuery,
     series::SeriesQuery,
     events::EventQuery,
+    cooperation::CooperationQuery,
     common::MunicipalityQuery,
     search::SearchQuery,
     feeds::FeedQuery,
@@ -49,6 +51,7 @@ pub struct Mutation(
     events::EventMutation,
     feeds::FeedMutation,
     outbox::OutboxMutation,
+    cooperation::CooperationMutation,
 );
 
 /// The schema type.

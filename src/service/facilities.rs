@@ -477,6 +477,20 @@ pub(super) fn filtered(
     select
 }
 
+/// Every published facility that matches `filter`, by id (for reports, not for pages).
+pub async fn all_matching(
+    db: &impl ConnectionTrait,
+    filter: &FacilityFilter,
+) -> AppResult<Vec<Facility>> {
+    filtered(filter, &Visibility::Published)
+        .order_by_asc(facility::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_facility)
+        .collect()
+}
+
 /// One page of the facilities `visibility` allows that match `filter`, by id.
 pub async fn list(
     db: &impl ConnectionTrait,

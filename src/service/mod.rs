@@ -2,6 +2,7 @@
 //! returns domain values or an [`AppError`](crate::error::AppError).
 pub mod bookings;
 pub mod calendar;
+pub mod cooperation;
 pub mod database;
 pub mod events;
 pub mod facilities;
@@ -11,5 +12,6 @@ pub mod opening_hours;
 pub mod organisations;
 pub mod outbox;
 pub mod pagination;
+pub mod report;
 pub mod search;
 pub mod users;

@@ -716,3 +716,97 @@ async fn bad_event_input_names_the_field_and_writes_nothing() {
     .await;
     assert_eq!(own["totalCount"], 0);
 }
+
+/// The JSON-LD of an event page, parsed.
+fn json_ld(page: &str) -> Value {
+    let start = page
+        .find("<script type=\"application/ld+json\">")
+        .expect("JSON-LD")
+        + "<script type=\"application/ld+json\">".len();
+    let end = start + page[start..].find("</script>").expect("script end");
+    serde_json::from_str(&page[start..end]).expect("JSON-LD parses")
+}
+
+#[tokio::test]
+async fn every_published_event_has_a_public_page_in_three_languages() {
+    let app = spawn_app().await;
+    let (hall, martat, martta, _) = bookable(&app, json!({})).await;
+    let day = day_ahead(20);
+    let mut input = in_facility(
+        &martat,
+        &hall,
+        day,
+        "<script>alert(1)</script> & \"Kahvit\"",
+    );
+    input["input"]["details"]["title"]["sv"] = json!("Kaffe & kaka");
+    input["input"]["details"]["description"] =
+        json!({ "fi": "Ensimmäinen kappale.\n\nToinen </script> kappale." });
+    let event = create(&app, &martta, input).await;
+    let url = event["url"].as_str().expect("url").to_string();
+    let get = |url: String, language: Option<&'static str>| {
+        let client = app.client.clone();
+        async move {
+            let mut request = client.get(url);
+            if let Some(language) = language {
+                request = request.header("accept-language", language);
+            }
+            let response = request.send().await.expect("response");
+            (
+                response.status().as_u16(),
+                response.text().await.expect("body"),
+            )
+        }
+    };
+    let (status, page) = get(url.clone(), None).await;
+    assert_eq!(status, 200, "{url}: {page}");
+    assert!(
+        page.contains("<h1>&lt;script&gt;alert(1)&lt;&#x2f;script&gt; &amp; &quot;Kahvit&quot;</h1>"),
+        "{page}"
+    );
+    assert!(!page.contains("<script>alert(1)"));
+    assert!(page.contains("klo 18.00–20.00"), "{page}");
+    assert!(page.contains("<p>Toinen &lt;&#x2f;script&gt; kappale.</p>"));
+    assert_eq!(page.matches("</script>").count(), 1, "only the JSON-LD closes a script");
+    let data = json_ld(&page);
+    assert_eq!(data["@type"], "Event");
+    assert_eq!(data["eventStatus"], "https://schema.org/EventScheduled");
+    assert_eq!(data["location"][0]["address"]["addressLocality"], "Lahti");
+    assert_eq!(data["url"], url);
+    let start = chrono::DateTime::parse_from_rfc3339(data["startDate"].as_str().expect("start"))
+        .expect("RFC 3339");
+    assert_eq!(
+        start.to_rfc3339(),
+        event["time"]["startLocal"].as_str().expect("start local")
+    );
+
+    let (_, swedish) = get(format!("{url}?lang=sv"), None).await;
+    assert!(
+        swedish.contains("<h1>Kaffe &amp; kaka</h1>") && swedish.contains("kl. 18.00–20.00"),
+        "{swedish}"
+    );
+    let (_, english) = get(url.clone(), Some("en-GB,en;q=0.8")).await;
+    assert!(english.contains("<dt>When</dt>"), "{english}");
+
+    // Cancelled: the page says so, for people and for search engines.
+    app.graphql(
+        Some(&martta),
+        "mutation($id: ID!) { cancelEvent(id: $id, reason: \"Sairastuminen\") { status } }",
+        json!({ "id": event["id"] }),
+    )
+    .await;
+    let (_, cancelled) = get(url.clone(), None).await;
+    assert!(cancelled.contains("Peruttu: Sairastuminen"), "{cancelled}");
+    assert_eq!(
+        json_ld(&cancelled)["eventStatus"],
+        "https://schema.org/EventCancelled"
+    );
+
+    // Drafts and unknown events are not found.
+    let mut draft = in_facility(&martat, &hall, day_ahead(21), "Luonnos");
+    draft["input"]["publish"] = json!(false);
+    let draft = create(&app, &martta, draft).await;
+    let (status, _) = get(draft["url"].as_str().expect("url").to_string(), None).await;
+    assert_eq!(status, 404);
+    let (status, _) = get(format!("{}/events/ei-ole-1", app.address), None).await;
+    assert_eq!(status, 404);
+}

@@ -5,12 +5,14 @@ mod helpers;
 
 mod bookings;
 mod cli;
+mod cooperation;
 mod demo;
 mod events;
 mod facilities;
 mod feeds;
 mod mail;
 mod organisations;
+mod report;
 mod search;
 mod series;
 mod server;

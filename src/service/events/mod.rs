@@ -356,6 +356,20 @@ pub async fn by_slug(db: &impl ConnectionTrait, slug: &str) -> AppResult<Event> 
         .and_then(to_event)
 }
 
+/// The event of `organiser` with this Finnish title, if there is one (for idempotent seeding).
+pub async fn find_by_finnish_title(
+    db: &impl ConnectionTrait,
+    organiser: OrganisationId,
+    title_fi: &str,
+) -> AppResult<Option<EventId>> {
+    Ok(event::Entity::find()
+        .filter(event::Column::OrganiserId.eq(organiser.0))
+        .filter(event::Column::TitleFi.eq(title_fi))
+        .one(db)
+        .await?
+        .map(|e| EventId(e.id)))
+}
+
 /// The events with these ids, in no particular order.
 pub async fn by_ids(db: &impl ConnectionTrait, ids: &[EventId]) -> AppResult<Vec<Event>> {
     event::Entity::find()
