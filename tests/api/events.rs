@@ -760,13 +760,19 @@ async fn every_published_event_has_a_public_page_in_three_languages() {
     let (status, page) = get(url.clone(), None).await;
     assert_eq!(status, 200, "{url}: {page}");
     assert!(
-        page.contains("<h1>&lt;script&gt;alert(1)&lt;&#x2f;script&gt; &amp; &quot;Kahvit&quot;</h1>"),
+        page.contains(
+            "<h1>&lt;script&gt;alert(1)&lt;&#x2f;script&gt; &amp; &quot;Kahvit&quot;</h1>"
+        ),
         "{page}"
     );
     assert!(!page.contains("<script>alert(1)"));
     assert!(page.contains("klo 18.00–20.00"), "{page}");
     assert!(page.contains("<p>Toinen &lt;&#x2f;script&gt; kappale.</p>"));
-    assert_eq!(page.matches("</script>").count(), 1, "only the JSON-LD closes a script");
+    assert_eq!(
+        page.matches("</script>").count(),
+        1,
+        "only the JSON-LD closes a script"
+    );
     let data = json_ld(&page);
     assert_eq!(data["@type"], "Event");
     assert_eq!(data["eventStatus"], "https://schema.org/EventScheduled");
