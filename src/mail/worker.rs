@@ -78,7 +78,7 @@ impl Worker {
         tracing::info!(worker = %self.id, "mail worker started");
         while !*stop.borrow() {
             let busy = match self.tick(&stop).await {
-                Ok(sent) => sent > 0,
+                Ok(claimed) => claimed > 0,
                 Err(err) => {
                     log_error(&err);
                     false
