@@ -22,7 +22,7 @@ use crate::graphql::{AppSchema, build_schema};
 use crate::ical::feeds::{self, FeedSettings};
 use crate::mail::worker::Worker;
 use crate::metrics::Metrics;
-use crate::service::{calendar, database, municipalities, users};
+use crate::service::{calendar, database, municipalities, search, users};
 
 /// What the handlers share.
 struct Shared {
@@ -68,6 +68,7 @@ impl Application {
             db,
             default_timezone: config.default_timezone,
             base_url: config.base_url(bound),
+            open_horizon: Default::default(),
         });
         Ok(Self {
             acceptor,
@@ -98,6 +99,7 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
         let (stop, stopped) = watch::channel(false);
         let metrics = self.shared.metrics.clone();
+        let upkeep = tokio::spawn(keep_open_ranges_ahead(self.shared.state.clone()));
         let app = Route::new()
             .at("/", get(root))
             .at(
@@ -142,7 +144,20 @@ impl Application {
             Some(Duration::from_secs(10)),
         );
         let (served, ()) = tokio::join!(server, self.mail.run(stopped));
+        upkeep.abort();
         served
+    }
+}
+
+/// Keeps the materialised open hours of every facility ahead of searches: at start, then
+/// once a day.
+async fn keep_open_ranges_ahead(state: Arc<AppState>) {
+    let mut daily = tokio::time::interval(Duration::from_secs(24 * 60 * 60));
+    loop {
+        daily.tick().await;
+        if let Err(err) = search::keep_open_ranges_ahead(&state.db, &state.open_horizon).await {
+            tracing::warn!(error = %err, "could not top up the open hours of facilities");
+        }
     }
 }
 

@@ -22,6 +22,8 @@ pub struct AppState {
     pub base_url: String,
     /// This installation, for calendar UIDs.
     pub installation: crate::ical::Installation,
+    /// How far every facility's open hours are materialised, for the free-time search.
+    pub open_horizon: crate::service::search::KnownHorizon,
 }
 
 /// Per-request data: who asks, and the request's batching loaders.

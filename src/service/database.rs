@@ -18,6 +18,9 @@ pub async fn connect(
     options
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
+        // A ping before every checkout costs a round trip per statement: ping only
+        // connections idle long enough to have been dropped by the server or a proxy.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)

@@ -7,6 +7,7 @@
 //! change; a search tops up facilities whose materialised horizon ends before its
 //! window does (and facilities that predate the table).
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
 use entity::facility;
@@ -153,22 +154,58 @@ fn candidates(
     select.build(backend)
 }
 
-/// Tops up the open ranges of the candidates whose materialised horizon ends before `to`.
-async fn ensure_materialised(
+/// How far the open ranges of every facility were known to reach when this process last
+/// looked (Unix seconds; 0 before it has). A search whose window ends before it needs no
+/// check: a facility created or changed since gets ranges reaching further still, in any
+/// process, so the bound stays true.
+#[derive(Debug, Default)]
+pub struct KnownHorizon(AtomicI64);
+
+impl KnownHorizon {
+    fn covers(&self, until: DateTime<Utc>) -> bool {
+        until.timestamp() <= self.0.load(Ordering::Relaxed)
+    }
+
+    /// Reads the bound from the database: the earliest horizon of any facility, or
+    /// nothing while some facility has none.
+    async fn refresh(&self, db: &impl ConnectionTrait) -> AppResult<()> {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT CASE WHEN EXISTS (SELECT 1 FROM facility f WHERE NOT EXISTS \
+                   (SELECT 1 FROM facility_open_horizon h WHERE h.facility_id = f.id)) \
+                 THEN NULL ELSE (SELECT MIN(materialised_until) FROM facility_open_horizon) END \
+                 AS known",
+            ))
+            .await?;
+        let known: Option<DateTime<Utc>> = match row {
+            Some(row) => row.try_get("", "known")?,
+            None => None,
+        };
+        self.0
+            .store(known.map_or(0, |k| k.timestamp()), Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Tops up the open ranges of the facilities of `candidates` whose horizon ends before
+/// `to` (every facility when `candidates` is none), then refreshes `known`.
+async fn top_up(
     db: &DatabaseConnection,
-    candidates: &Statement,
+    known: &KnownHorizon,
+    candidates: Option<&Statement>,
     to: DateTime<Utc>,
 ) -> AppResult<()> {
     let mut values = candidates
-        .values
-        .as_ref()
+        .and_then(|c| c.values.as_ref())
         .map(|v| v.0.clone())
         .unwrap_or_default();
     values.push(to.into());
+    let source =
+        candidates.map_or_else(|| "SELECT id FROM facility".to_string(), |c| c.sql.clone());
     let sql = format!(
-        "SELECT c.id FROM ({}) c WHERE NOT EXISTS (SELECT 1 FROM facility_open_horizon h \
+        "SELECT c.id FROM ({source}) c WHERE NOT EXISTS (SELECT 1 FROM facility_open_horizon h \
          WHERE h.facility_id = c.id AND h.materialised_until >= ${}) ORDER BY c.id",
-        candidates.sql,
         values.len()
     );
     let stale: Vec<FacilityId> = db
@@ -186,7 +223,16 @@ async fn ensure_materialised(
         refresh_open_ranges(&txn, chunk).await?;
         txn.commit().await?;
     }
-    Ok(())
+    known.refresh(db).await
+}
+
+/// Keeps every facility's open ranges a search horizon ahead (with some slack), so that
+/// searches skip the check; the server runs this at start and then daily.
+pub async fn keep_open_ranges_ahead(
+    db: &DatabaseConnection,
+    known: &KnownHorizon,
+) -> AppResult<()> {
+    top_up(db, known, None, Utc::now() + SEARCH_HORIZON + SLACK / 2).await
 }
 
 /// The free-time search as one statement over the candidate facilities `candidates`
@@ -345,13 +391,16 @@ struct FreeRow {
 /// those free intervals. One statement finds the page; one more loads its facilities.
 pub async fn find_available(
     db: &DatabaseConnection,
+    known: &KnownHorizon,
     search: &AvailabilitySearch,
     visibility: &Visibility,
     page: PageRequest,
 ) -> AppResult<Page<AvailableFacility>> {
     let backend = db.get_database_backend();
     let all = candidates(backend, &search.filter, visibility, None);
-    ensure_materialised(db, &all, search.window.end()).await?;
+    if !known.covers(search.window.end()) {
+        top_up(db, known, Some(&all), search.window.end()).await?;
+    }
     let paged = candidates(backend, &search.filter, visibility, page.after);
     let rows = FreeRow::find_by_statement(search_statement(
         backend,
