@@ -12,6 +12,7 @@ use poem::listener::{Acceptor, Listener, TcpAcceptor};
 use poem::middleware::{SizeLimit, Tracing};
 use poem::web::{Data, Html, Json, Redirect};
 use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, get, handler};
+use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::domain::permissions::Access;
@@ -19,6 +20,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::context::{AppState, RequestData};
 use crate::graphql::{AppSchema, build_schema};
 use crate::ical::feeds::{self, FeedSettings};
+use crate::mail::worker::Worker;
 use crate::metrics::Metrics;
 use crate::service::{calendar, database, municipalities, search, users};
 
@@ -36,6 +38,7 @@ pub struct Application {
     shared: Arc<Shared>,
     max_body_bytes: usize,
     feed_settings: FeedSettings,
+    mail: Worker,
 }
 
 impl Application {
@@ -55,6 +58,10 @@ impl Application {
             .await
             .map_err(AppError::internal)?;
         let bound = bound_addr(&acceptor)?;
+        // The same pool, but the worker's statements stay out of the request metrics.
+        let mut mail_db = db.clone();
+        mail_db.set_metric_callback(|_| {});
+        let mail = Worker::new(mail_db, &config.mail, config.base_url(bound))?;
         let state = Arc::new(AppState {
             municipalities: municipalities::load_directory(&db).await?,
             installation: calendar::installation(&db).await?,
@@ -73,6 +80,7 @@ impl Application {
             }),
             max_body_bytes: config.max_body_bytes,
             feed_settings: FeedSettings::from_config(config),
+            mail,
         })
     }
 
@@ -86,8 +94,10 @@ impl Application {
         self.shared.state.clone()
     }
 
-    /// Serves requests until `shutdown` completes, then lets running requests finish.
+    /// Serves requests and sends mail until `shutdown` completes, then lets running
+    /// requests and the message being sent finish. Dropping the future stops both at once.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
+        let (stop, stopped) = watch::channel(false);
         let metrics = self.shared.metrics.clone();
         let upkeep = tokio::spawn(keep_open_ranges_ahead(self.shared.state.clone()));
         let app = Route::new()
@@ -102,11 +112,11 @@ impl Application {
                 get(crate::http::reports::cooperation_csv),
             )
             .at("/metrics", get(metrics_text))
-            .at("/events/:slug", get(crate::http::event_page::event_page))
             .nest(
                 "/ical",
                 feeds::routes(self.shared.state.clone(), self.feed_settings),
             )
+            .at("/events/:slug", get(crate::http::event_page::event_page))
             .data(self.shared.state.clone())
             .data(self.shared.pages.clone())
             .data(self.shared)
@@ -125,9 +135,15 @@ impl Application {
                     result
                 }
             });
-        let served = poem::Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
-            .await;
+        let server = poem::Server::new_with_acceptor(self.acceptor).run_with_graceful_shutdown(
+            app,
+            async move {
+                shutdown.await;
+                let _ = stop.send(true);
+            },
+            Some(Duration::from_secs(10)),
+        );
+        let (served, ()) = tokio::join!(server, self.mail.run(stopped));
         upkeep.abort();
         served
     }
@@ -160,8 +176,8 @@ fn route_label(path: &str) -> &'static str {
         "/metrics" => "/metrics",
         "/reports/cooperation.csv" => "/reports/cooperation.csv",
         "/" => "/",
-        _ if path.starts_with("/events/") => "/events/{slug}",
         _ if path.starts_with("/ical/") => "/ical",
+        _ if path.starts_with("/events/") => "/events/{slug}",
         _ => "other",
     }
 }

@@ -22,3 +22,4 @@ pub mod installation;
 pub mod membership;
 pub mod municipality;
 pub mod organisation;
+pub mod outbox;

@@ -6,6 +6,7 @@ mod m20261122_000002_bookings;
 mod m20261122_000003_open_ranges;
 mod m20261201_000004_events;
 mod m20261201_000005_calendar_feeds;
+mod m20261201_000006_outbox;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_open_ranges::Migration),
             Box::new(m20261201_000004_events::Migration),
             Box::new(m20261201_000005_calendar_feeds::Migration),
+            Box::new(m20261201_000006_outbox::Migration),
         ]
     }
 }

@@ -20,10 +20,10 @@ pub struct AppState {
     pub default_timezone: chrono_tz::Tz,
     /// The service's public base URL without a trailing slash, for links.
     pub base_url: String,
-    /// How far every facility's open hours are materialised, for the free-time search.
-    pub open_horizon: crate::service::search::KnownHorizon,
     /// This installation, for calendar UIDs.
     pub installation: crate::ical::Installation,
+    /// How far every facility's open hours are materialised, for the free-time search.
+    pub open_horizon: crate::service::search::KnownHorizon,
 }
 
 /// Per-request data: who asks, and the request's batching loaders.

@@ -16,6 +16,7 @@ pub mod feeds;
 pub mod loaders;
 pub mod opening_hours;
 pub mod organisations;
+pub mod outbox;
 pub mod search;
 pub mod series;
 pub mod users;
@@ -35,6 +36,7 @@ pub struct Query(
     common::MunicipalityQuery,
     search::SearchQuery,
     feeds::FeedQuery,
+    outbox::OutboxQuery,
 );
 
 /// All mutations.
@@ -47,8 +49,9 @@ pub struct Mutation(
     bookings::BookingMutation,
     series::SeriesMutation,
     events::EventMutation,
-    cooperation::CooperationMutation,
     feeds::FeedMutation,
+    outbox::OutboxMutation,
+    cooperation::CooperationMutation,
 );
 
 /// The schema type.

@@ -7,9 +7,10 @@ use enumflags2::BitFlags;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 
+use super::bookings::occupancy::begin_write;
 use super::organisations;
 use crate::domain::contact::{EmailAddress, PhoneNumber};
 use crate::domain::cooperation::{CooperationAreas, CooperationRole};
@@ -119,7 +120,7 @@ pub async fn set_contacts(
             "only the organisation's admins name its cooperation contacts",
         ));
     }
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let owner = organisations::get(&txn, organisation).await?;
     for (i, spec) in contacts.iter().enumerate() {
         if !spec.role.fits(owner.kind) {

@@ -334,7 +334,7 @@ pub async fn update(
     spec: FacilitySpec,
     invited: &[OrganisationId],
 ) -> AppResult<Facility> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let existing = facility::Entity::find_by_id(id.0)
         .one(&txn)
         .await?

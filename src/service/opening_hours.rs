@@ -8,6 +8,7 @@ use sea_orm::{
     TransactionSession, TransactionTrait,
 };
 
+use super::bookings::occupancy::begin_write;
 use crate::domain::ids::FacilityId;
 use crate::domain::localized::LocalizedText;
 use crate::domain::opening_hours::{
@@ -68,7 +69,7 @@ pub async fn set_weekly_hours(
     facility: FacilityId,
     weekly: &WeeklyHours,
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     touch(&txn, facility).await?;
     hours::Entity::delete_many()
         .filter(hours::Column::FacilityId.eq(facility.0))
@@ -106,7 +107,7 @@ pub async fn set_exceptions(
     facility: FacilityId,
     exceptions: &[DateException],
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     touch(&txn, facility).await?;
     exception::Entity::delete_many()
         .filter(exception::Column::FacilityId.eq(facility.0))

@@ -11,6 +11,7 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
+use super::bookings::occupancy::begin_write;
 use crate::domain::contact::EmailAddress;
 use crate::domain::ids::{ApiTokenId, OrganisationId, UserId};
 use crate::domain::localized::Language;
@@ -275,7 +276,7 @@ pub async fn set_member(
     new_user: NewUser,
     role: Role,
 ) -> AppResult<Member> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let user = find_or_create_user(&txn, new_user).await?;
     let existing = membership::Entity::find()
         .filter(membership::Column::OrganisationId.eq(organisation.0))
@@ -317,7 +318,7 @@ pub async fn remove_member(
     organisation: OrganisationId,
     user: UserId,
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let model = membership::Entity::find()
         .filter(membership::Column::OrganisationId.eq(organisation.0))
         .filter(membership::Column::UserId.eq(user.0))

@@ -75,27 +75,70 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The server's state, for setting up users and tokens.
     pub state: Arc<AppState>,
+    config: Config,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    mail_dir: tempfile::TempDir,
     _database: TestDatabase,
 }
 
 /// Starts a server on a free port with a fresh, migrated database.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like [`spawn_app`], with the configuration changed by `configure` first. Mail goes
+/// into a temporary directory unless `configure` sets an SMTP server.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let (database, url) = test_database().await;
-    let app = Application::build(&Config::for_database(url))
-        .await
-        .expect("build application");
-    let address = format!("http://{}", app.local_addr().expect("bound address"));
-    let state = app.state();
-    tokio::spawn(app.run_until(std::future::pending()));
+    let mail_dir = tempfile::tempdir().expect("mail directory");
+    let mut config = Config::for_database(url);
+    config.mail.mail_dir = mail_dir.path().to_path_buf();
+    config.mail.poll = std::time::Duration::from_millis(100);
+    configure(&mut config);
+    let (address, state, server) = start(&config).await;
     TestApp {
         address,
         client: reqwest::Client::new(),
         state,
+        config,
+        server,
+        mail_dir,
         _database: database,
     }
 }
 
+async fn start(
+    config: &Config,
+) -> (
+    String,
+    Arc<AppState>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let app = Application::build(config).await.expect("build application");
+    let address = format!("http://{}", app.local_addr().expect("bound address"));
+    let state = app.state();
+    (
+        address,
+        state,
+        tokio::spawn(app.run_until(std::future::pending())),
+    )
+}
+
 impl TestApp {
+    /// Where mail goes when no SMTP server is configured.
+    pub fn mail_dir(&self) -> &std::path::Path {
+        self.mail_dir.path()
+    }
+
+    /// Kills the server and its mail worker at once, as a crash would (whatever they
+    /// were doing is dropped mid-way), and starts it again on the same database.
+    pub async fn crash_and_restart(&mut self) {
+        self.server.abort();
+        let _ = (&mut self.server).await;
+        let (address, state, server) = start(&self.config).await;
+        (self.address, self.state, self.server) = (address, state, server);
+    }
+
     /// Sends a GraphQL request and returns the HTTP status and JSON body.
     pub async fn graphql_raw(
         &self,

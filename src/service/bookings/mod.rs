@@ -10,6 +10,7 @@ use sea_orm::{
 };
 
 use super::facilities::{self, Facility};
+use super::notifications::{Change, notify};
 use super::opening_hours;
 use super::organisations;
 use super::pagination::{Page, PageRequest, fetch_page};
@@ -435,6 +436,7 @@ pub(crate) async fn book_within(
     let units = occupancy::units_of(txn, facility.id).await?;
     let blocked = facility.spec.rules.blocked_range(&request.range);
     take_time(txn, &inserted, status, user, &units, &blocked, now).await?;
+    notify(txn, Change::Created(&to_booking(inserted.clone())?), now).await?;
     Ok(inserted)
 }
 
@@ -655,7 +657,14 @@ pub(crate) async fn transition_within(
         }
     }
     set_status(txn, &current, next, user, reason, now).await?;
-    get(txn, id).await
+    let updated = get(txn, id).await?;
+    notify(
+        txn,
+        Change::of_transition(transition, &updated, manager),
+        now,
+    )
+    .await?;
+    Ok(updated)
 }
 
 /// Moves `current` to status `next` as `user` and records it (holds are the caller's).

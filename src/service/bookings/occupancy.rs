@@ -5,9 +5,8 @@
 use chrono::{DateTime, Utc};
 use entity::{booking_occupancy as occupancy, facility};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, RuntimeErr, Set, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, RuntimeErr, Set, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::domain::booking::MAX_BOOKING_LENGTH;
@@ -19,8 +18,10 @@ use crate::error::{AppError, AppResult};
 const GUARD: &str = "booking_occupancy_no_overlap";
 
 /// Begins a write transaction: `BEGIN IMMEDIATE` on SQLite, so that a check and the
-/// insert after it run under the write lock; an ordinary transaction on PostgreSQL.
-pub async fn begin_write(db: &DatabaseConnection) -> AppResult<DatabaseTransaction> {
+/// insert after it run under the write lock (a deferred transaction that reads and then
+/// writes fails at once when another connection wrote meanwhile, as the mail worker does
+/// in the background); an ordinary transaction on PostgreSQL.
+pub async fn begin_write<C: TransactionTrait>(db: &C) -> AppResult<C::Transaction> {
     Ok(db
         .begin_with_options(TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),

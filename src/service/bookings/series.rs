@@ -25,6 +25,7 @@ use crate::domain::time_range::TimeRange;
 use crate::domain::validation::ValidationError;
 use crate::error::{AppError, AppResult};
 use crate::service::facilities::{self, Facility};
+use crate::service::notifications::{Change, notify};
 
 /// How recurrence ids and the stored first start are written: the local start.
 pub(crate) const LOCAL_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
@@ -515,6 +516,16 @@ pub(crate) async fn book_within(
         }
         occurrences.push(outcome);
     }
+    let booked = inserted
+        .iter()
+        .map(|(_, model)| to_booking(model.as_ref().clone()))
+        .collect::<AppResult<Vec<_>>>()?;
+    let change = Change::SeriesBooked {
+        series_id: series.id,
+        booked: &booked,
+        occurrences: &occurrences,
+    };
+    notify(txn, change, now).await?;
     Ok(BookedSeries {
         series,
         occurrences,
@@ -645,6 +656,11 @@ pub async fn cancel(
         set_status(&txn, &current, next, user, reason.as_deref(), now).await?;
         cancelled.push(super::get(&txn, current.id).await?);
     }
+    let change = Change::Cancelled {
+        bookings: &cancelled,
+        by_manager: manager,
+    };
+    notify(&txn, change, now).await?;
     txn.commit().await?;
     Ok(SeriesCancellation {
         facility,
@@ -769,5 +785,11 @@ pub(crate) async fn move_within(
     let units = occupancy::units_of(txn, facility.id).await?;
     let blocked = facility.spec.rules.blocked_range(&range);
     occupancy::hold(txn, id, &units, &blocked).await?;
-    super::get(txn, id).await
+    let moved = super::get(txn, id).await?;
+    let change = Change::Moved {
+        booking: &moved,
+        from: current.range,
+    };
+    notify(txn, change, now).await?;
+    Ok(moved)
 }

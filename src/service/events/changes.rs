@@ -19,6 +19,7 @@ use crate::domain::time_range::TimeRange;
 use crate::domain::validation::ValidationError;
 use crate::error::{AppError, AppResult};
 use crate::service::bookings::{self, Transition, occupancy};
+use crate::service::notifications::event_changed;
 
 /// What an edit of an event sets.
 #[derive(Debug, Clone)]
@@ -108,6 +109,7 @@ pub async fn update(
     row.visibility = Set(update.visibility.as_ref().to_string());
     row.update(&txn).await?;
     let updated = get(&txn, id).await?;
+    event_changed(&txn, &event, &updated, now).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -129,6 +131,7 @@ pub async fn publish(
     row.published_at = Set(Some(now));
     row.update(&txn).await?;
     let updated = get(&txn, id).await?;
+    event_changed(&txn, &event, &updated, now).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -279,6 +282,7 @@ pub async fn reschedule(
     row.status_reason = Set(None);
     row.update(&txn).await?;
     let updated = get(&txn, id).await?;
+    event_changed(&txn, &event, &updated, now).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -340,6 +344,7 @@ async fn set_event_status(
     row.status_reason = Set(Some(reason.to_string()));
     row.update(&txn).await?;
     let updated = get(&txn, id).await?;
+    event_changed(&txn, &event, &updated, now).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -423,6 +428,7 @@ pub async fn cancel_occurrence(
     .await?;
     touch(&txn, &event, now).await?;
     let updated = get(&txn, id).await?;
+    event_changed(&txn, &event, &updated, now).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -460,6 +466,7 @@ pub async fn move_occurrence(
     .await?;
     touch(&txn, &event, now).await?;
     let updated = get(&txn, id).await?;
+    event_changed(&txn, &event, &updated, now).await?;
     txn.commit().await?;
     Ok(updated)
 }

@@ -16,6 +16,7 @@ use crate::domain::ids::{EventId, OrganisationId, UserId};
 use crate::domain::permissions::Access;
 use crate::error::{AppError, AppResult};
 use crate::service::bookings::occupancy;
+use crate::service::notifications::cohost_invited;
 use crate::service::organisations;
 
 /// An organisation invited to co-host an event.
@@ -142,6 +143,7 @@ pub async fn invite_cohost(
     let cohost = invitation(&txn, id, organisation)
         .await?
         .ok_or_else(|| AppError::internal("the invitation vanished"))?;
+    cohost_invited(&txn, &event, organisation, now).await?;
     txn.commit().await?;
     Ok(cohost)
 }

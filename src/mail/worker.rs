@@ -1,0 +1,189 @@
+//! The mail worker: a tokio task of the server that writes due reminders, claims due
+//! outbox messages, composes and sends them, and records the outcome. A message is
+//! marked sent only after the mail server accepted it; a failure is retried with
+//! backoff and parked after the last attempt. Stopping lets the message in flight finish
+//! and gives back the rest of the batch.
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lettre::message::Mailbox;
+use sea_orm::DatabaseConnection;
+use tokio::sync::watch;
+
+use super::compose::Composer;
+use super::retry::RetryPolicy;
+use super::transport::{self, SendError, Transport};
+use crate::config::MailConfig;
+use crate::error::{AppError, AppResult};
+use crate::ical::calendar::Party;
+use crate::service::notifications;
+use crate::service::outbox::{self, OutboxMessage};
+
+/// Everything the worker needs; built once at start.
+pub struct Worker {
+    db: DatabaseConnection,
+    transport: Transport,
+    composer: Composer,
+    from: Mailbox,
+    /// The sender as the ORGANIZER of invitations.
+    organizer: Party,
+    /// The service's public address, for links.
+    base_url: String,
+    /// Names this worker's claims; unique per process start.
+    id: String,
+    retry: RetryPolicy,
+    poll: Duration,
+    lease: chrono::Duration,
+    reminder_before: chrono::Duration,
+    batch: u64,
+}
+
+fn duration(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+impl Worker {
+    /// Checks the configuration (sender address, SMTP URL, templates) and builds the worker.
+    pub fn new(db: DatabaseConnection, config: &MailConfig, base_url: String) -> AppResult<Self> {
+        let from: Mailbox = config
+            .mail_from
+            .parse()
+            .map_err(|e| AppError::internal(format!("MAIL_FROM: {e}")))?;
+        let organizer = Party {
+            name: from.name.clone().unwrap_or_else(|| "Yhteistila".into()),
+            email: from.email.to_string(),
+        };
+        Ok(Self {
+            organizer,
+            base_url,
+            db,
+            transport: Transport::from_config(config)?,
+            composer: Composer::new().map_err(AppError::internal)?,
+            from,
+            id: format!("{}-{:016x}", std::process::id(), rand::random::<u64>()),
+            retry: RetryPolicy {
+                base: config.retry_base,
+                max: config.retry_max,
+                max_attempts: config.max_attempts.max(1),
+            },
+            poll: config.poll,
+            lease: duration(config.lease),
+            reminder_before: duration(config.reminder_before),
+            batch: config.batch.max(1),
+        })
+    }
+
+    /// Runs until `stop` turns true (or its sender is dropped).
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        tracing::info!(worker = %self.id, "mail worker started");
+        while !*stop.borrow() {
+            let busy = match self.tick(&stop).await {
+                Ok(claimed) => claimed > 0,
+                Err(err) => {
+                    log_error(&err);
+                    false
+                }
+            };
+            if !busy {
+                tokio::select! {
+                    () = tokio::time::sleep(self.poll) => {}
+                    changed = stop.changed() => if changed.is_err() { break },
+                }
+            }
+        }
+        if let Err(err) = outbox::release(&self.db, &self.id).await {
+            log_error(&err);
+        }
+        tracing::info!(worker = %self.id, "mail worker stopped");
+    }
+
+    /// Writes due reminders, then sends one batch of due messages; returns how many
+    /// were handled.
+    async fn tick(&self, stop: &watch::Receiver<bool>) -> AppResult<usize> {
+        notifications::schedule_reminders(&self.db, self.reminder_before, Utc::now()).await?;
+        let batch = outbox::claim(&self.db, &self.id, self.batch, self.lease, Utc::now()).await?;
+        let claimed = batch.len();
+        for message in batch {
+            if *stop.borrow() {
+                break;
+            }
+            self.deliver(message).await?;
+        }
+        Ok(claimed)
+    }
+
+    async fn deliver(&self, message: OutboxMessage) -> AppResult<()> {
+        if !outbox::still_claimed(&self.db, message.id, &self.id).await? {
+            return Ok(());
+        }
+        let outcome = self.send(&message).await;
+        let now = Utc::now();
+        match outcome {
+            Ok(subject) => {
+                if !outbox::mark_sent(&self.db, message.id, &self.id, &subject, now).await? {
+                    tracing::warn!(id = message.id, "sent a message whose claim had ended");
+                }
+            }
+            Err(err) => {
+                let failed = u32::try_from(message.attempts).unwrap_or(0) + 1;
+                let retry_at = match &err {
+                    SendError::Transient(_) => self
+                        .retry
+                        .next_delay(failed, &mut rand::rng())
+                        .map(|wait| now + duration(wait)),
+                    SendError::Permanent(_) => None,
+                };
+                tracing::warn!(id = message.id, attempt = failed, retry_at = ?retry_at, error = %err, "mail not sent");
+                outbox::mark_failed(
+                    &self.db,
+                    message.id,
+                    &self.id,
+                    &err.to_string(),
+                    retry_at,
+                    now,
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Composes and hands over one message; its subject on success.
+    async fn send(&self, message: &OutboxMessage) -> Result<String, SendError> {
+        let composed = self
+            .composer
+            .compose(message.kind, &message.recipient, &message.payload)
+            .map_err(|e| SendError::Permanent(e.to_string()))?;
+        let calendar =
+            notifications::invitation(&self.db, message, &self.organizer, &self.base_url)
+                .await
+                .map_err(|e| SendError::Transient(format!("invitation: {e}")))?;
+        let mime = transport::build(
+            &self.from,
+            &message.recipient,
+            &composed,
+            calendar.as_ref(),
+            message_id(message.id, message.created_at, &self.from),
+        )?;
+        self.transport.send(mime).await?;
+        Ok(composed.subject)
+    }
+}
+
+/// The `Message-ID` of outbox row `id`: the same on every attempt, so a receiver that
+/// got a message twice (a crash between the server's acceptance and our record of it)
+/// can tell.
+fn message_id(id: i64, created: DateTime<Utc>, from: &Mailbox) -> String {
+    format!(
+        "<outbox-{id}-{}@{}>",
+        created.timestamp(),
+        from.email.domain()
+    )
+}
+
+fn log_error(err: &AppError) {
+    match err {
+        AppError::Internal(cause) => tracing::error!(error = %cause, "mail worker"),
+        other => tracing::error!(error = %other, "mail worker"),
+    }
+}

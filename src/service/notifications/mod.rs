@@ -1,0 +1,495 @@
+//! Who hears about a change of bookings, and what: each change writes its messages to
+//! the outbox inside its own transaction, so they exist exactly when the change does.
+//! One change gives one message per recipient, however many bookings it touches: a
+//! series, or a series cancelled by its facility's manager, is one message.
+//!
+//! The booker is the user who booked, in their language. The facility's side is its
+//! contact person when the facility gives an email for them (in the language of the
+//! user with that address, Finnish when there is none), otherwise the owner's facility
+//! managers and admins, each in their own language.
+//!
+//! Confirmed bookings carry an invitation; its calendar object is made when the message
+//! is sent ([`invitation`]) with the feeds' mapping of bookings to calendar items.
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use entity::{app_user, booking, booking_history, membership, municipality};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::bookings::series::{self, SeriesOccurrence};
+use super::bookings::{Booking, Transition, to_booking};
+use super::calendar;
+use super::facilities::{self, Facility};
+use super::organisations::{self, Organisation};
+use super::outbox::{self, NewMessage, OutboxMessage};
+use crate::domain::booking::BookingStatus;
+use crate::domain::ids::{EventId, OrganisationId, UserId};
+use crate::domain::localized::Language;
+use crate::domain::municipality::Municipality;
+use crate::domain::organisation::Role;
+use crate::domain::time_range::TimeRange;
+use crate::error::{AppError, AppResult};
+use crate::ical::bookings::{Booker, BookingCalendar, Detail, Place as CalendarPlace};
+use crate::ical::calendar::{CalendarHeader, CalendarItem, ItemStatus, Method, Party};
+use crate::mail::message::{BookingItem, Invitation, MessageKind, Payload, Recipient, SkippedItem};
+use crate::mail::transport::CalendarPart;
+
+mod events;
+pub use events::{cohost_invited, event_changed};
+
+/// A change of bookings that someone should hear about.
+#[derive(Debug, Clone, Copy)]
+pub enum Change<'a> {
+    /// A booking was made (pending or confirmed).
+    Created(&'a Booking),
+    /// A manager approved a pending booking.
+    Approved(&'a Booking),
+    /// A manager turned a pending booking down.
+    Rejected(&'a Booking),
+    /// Bookings (one, or occurrences of a series) were cancelled; `by_manager` when
+    /// one of the facility's managers did it.
+    Cancelled {
+        /// The cancelled bookings, as they are now.
+        bookings: &'a [Booking],
+        /// Whether a manager of the facility cancelled.
+        by_manager: bool,
+    },
+    /// A booking was moved from `from` to its present time.
+    Moved {
+        /// The booking, as it is now.
+        booking: &'a Booking,
+        /// Its time before.
+        from: TimeRange,
+    },
+    /// A series was booked (in a transaction its caller may still roll back).
+    SeriesBooked {
+        /// The series.
+        series_id: i64,
+        /// The bookings made.
+        booked: &'a [Booking],
+        /// Every occurrence the rule gave and what became of it.
+        occurrences: &'a [SeriesOccurrence],
+    },
+}
+
+impl<'a> Change<'a> {
+    /// The change a status transition of `booking` (as it is now) made; `by_manager` when
+    /// one of the facility's managers made it.
+    pub fn of_transition(transition: Transition, booking: &'a Booking, by_manager: bool) -> Self {
+        match transition {
+            Transition::Approve => Self::Approved(booking),
+            Transition::Reject => Self::Rejected(booking),
+            Transition::Cancel => Self::Cancelled {
+                bookings: std::slice::from_ref(booking),
+                by_manager,
+            },
+        }
+    }
+}
+
+/// Writes the messages `change` calls for, with `db`: the change's own transaction.
+pub async fn notify(
+    db: &impl ConnectionTrait,
+    change: Change<'_>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let bookings: Vec<&Booking> = match change {
+        Change::Created(b) | Change::Approved(b) | Change::Rejected(b) => vec![b],
+        Change::Moved { booking, .. } => vec![booking],
+        Change::Cancelled { bookings, .. } => bookings.iter().collect(),
+        Change::SeriesBooked { booked, .. } => booked.iter().collect(),
+    };
+    let Some(first) = bookings.first() else {
+        return Ok(());
+    };
+    let ids: Vec<i64> = bookings.iter().map(|b| b.id).collect();
+    let place = Place::load(db, first).await?;
+    let booker = booker(db, first.booked_by).await?;
+    let confirmed = first.status == BookingStatus::Confirmed;
+    let (kind, invitation) = match change {
+        Change::Created(_) | Change::Approved(_) if confirmed => {
+            (MessageKind::BookingConfirmed, Some(Invitation::Request))
+        }
+        Change::Created(_) | Change::Approved(_) => (MessageKind::BookingReceived, None),
+        Change::Rejected(_) => (MessageKind::BookingRejected, None),
+        Change::Cancelled { .. } => {
+            let invited = were_confirmed(db, &ids).await?;
+            (
+                MessageKind::BookingCancelled,
+                invited.then_some(Invitation::Cancel),
+            )
+        }
+        Change::Moved { .. } => (
+            MessageKind::BookingMoved,
+            confirmed.then_some(Invitation::Request),
+        ),
+        Change::SeriesBooked { .. } => (
+            MessageKind::SeriesBooked,
+            confirmed.then_some(Invitation::Request),
+        ),
+    };
+    let mut payload = place.payload(booker.language, &bookings);
+    payload.invitation = invitation;
+    if let Change::Moved { from, .. } = change {
+        for item in &mut payload.bookings {
+            item.previous = Some((from.start(), from.end()));
+        }
+    }
+    if let Change::SeriesBooked { occurrences, .. } = change {
+        payload.skipped = occurrences
+            .iter()
+            .filter(|o| o.status.is_problem())
+            .map(|o| SkippedItem {
+                local_start: o.recurrence_id,
+                reason: o.problems.first().map_or("", |p| p.reason).to_string(),
+            })
+            .collect();
+    }
+    let series_id = match change {
+        Change::SeriesBooked { series_id, .. } => Some(series_id),
+        _ => first.series_id,
+    };
+    let new = |kind, recipient, payload| NewMessage {
+        kind,
+        recipient,
+        booking_id: Some(first.id),
+        series_id,
+        event_id: None,
+        due_at: now,
+        dedup_key: None,
+        payload,
+    };
+    let mut messages = vec![new(kind, booker, payload)];
+    let facility_kind = match change {
+        Change::Created(_) | Change::SeriesBooked { .. } if !confirmed => {
+            Some(MessageKind::ApprovalRequested)
+        }
+        Change::Cancelled {
+            by_manager: false, ..
+        } => Some(MessageKind::CancellationNotice),
+        _ => None,
+    };
+    if let Some(kind) = facility_kind {
+        for recipient in facility_side(db, &place.facility).await? {
+            let payload = place.payload(recipient.language, &bookings);
+            messages.push(new(kind, recipient, payload));
+        }
+    }
+    if matches!(change, Change::Cancelled { .. } | Change::Moved { .. }) {
+        outbox::supersede(db, MessageKind::BookingReminder, &ids, now).await?;
+    }
+    outbox::enqueue(db, messages, now).await
+}
+
+/// Whether any of these bookings was ever confirmed (so its booker got an invitation).
+async fn were_confirmed(db: &impl ConnectionTrait, bookings: &[i64]) -> AppResult<bool> {
+    Ok(booking_history::Entity::find()
+        .filter(booking_history::Column::BookingId.is_in(bookings.iter().copied()))
+        .filter(booking_history::Column::ToStatus.eq(BookingStatus::Confirmed.as_ref()))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// What every message about bookings at one facility says about the place and the booker.
+struct Place {
+    facility: Facility,
+    municipality: Option<Municipality>,
+    organisation: Organisation,
+}
+
+impl Place {
+    async fn load(db: &impl ConnectionTrait, booking: &Booking) -> AppResult<Self> {
+        let facility = facilities::get(db, booking.facility_id).await?;
+        let municipality = municipality(db, &facility.spec.municipality_code).await?;
+        let organisation = organisations::get(db, booking.organisation_id).await?;
+        Ok(Self {
+            facility,
+            municipality,
+            organisation,
+        })
+    }
+
+    fn calendar_place(&self, language: Language) -> CalendarPlace {
+        CalendarPlace::new(&self.facility, self.municipality.as_ref(), language)
+    }
+
+    fn payload(&self, language: Language, bookings: &[&Booking]) -> Payload {
+        let mut items: Vec<BookingItem> = bookings
+            .iter()
+            .map(|b| BookingItem {
+                id: b.id,
+                start: b.range.start(),
+                end: b.range.end(),
+                previous: None,
+            })
+            .collect();
+        items.sort_by_key(|i| (i.start, i.id));
+        let first = bookings.first();
+        Payload {
+            title: first.map(|b| b.details.title.clone()).unwrap_or_default(),
+            facility: self
+                .facility
+                .spec
+                .name
+                .best(language)
+                .unwrap_or_default()
+                .to_string(),
+            location: self.calendar_place(language).location,
+            time_zone: self.facility.spec.time_zone.name().to_string(),
+            organisation: Booker::new(&self.organisation, language).name,
+            reason: first.and_then(|b| b.status_reason.clone()),
+            pending: bookings.iter().any(|b| b.status == BookingStatus::Pending),
+            bookings: items,
+            skipped: Vec::new(),
+            invitation: None,
+        }
+    }
+}
+
+fn recipient(user: app_user::Model) -> AppResult<Recipient> {
+    Ok(Recipient {
+        language: user
+            .language
+            .parse()
+            .map_err(|_| AppError::internal("corrupt language in the database"))?,
+        name: Some(user.name).filter(|n| *n != user.email),
+        email: user.email,
+    })
+}
+
+async fn booker(db: &impl ConnectionTrait, user: UserId) -> AppResult<Recipient> {
+    let user = app_user::Entity::find_by_id(user.0)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("a booking by a missing user"))?;
+    recipient(user)
+}
+
+/// The facility's contact person, or its owner's managers when it names no address.
+async fn facility_side(
+    db: &impl ConnectionTrait,
+    facility: &Facility,
+) -> AppResult<Vec<Recipient>> {
+    let contact = &facility.spec.contact;
+    if let Some(email) = &contact.email {
+        let user = app_user::Entity::find()
+            .filter(app_user::Column::Email.eq(email.as_str()))
+            .one(db)
+            .await?;
+        return Ok(vec![Recipient {
+            email: email.as_str().to_string(),
+            name: Some(contact.name.clone()),
+            language: match user {
+                Some(user) => recipient(user)?.language,
+                None => Language::Fi,
+            },
+        }]);
+    }
+    members_with(
+        db,
+        &[facility.owner_id],
+        &[Role::FacilityManager, Role::Admin],
+    )
+    .await
+}
+
+/// The members of `organisations` with one of `roles`, each once, in their languages.
+async fn members_with(
+    db: &impl ConnectionTrait,
+    organisations: &[OrganisationId],
+    roles: &[Role],
+) -> AppResult<Vec<Recipient>> {
+    let members: Vec<i64> = membership::Entity::find()
+        .filter(membership::Column::OrganisationId.is_in(organisations.iter().map(|o| o.0)))
+        .filter(membership::Column::Role.is_in(roles.iter().map(|r| r.as_ref())))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    let users: BTreeMap<i64, app_user::Model> = app_user::Entity::find()
+        .filter(app_user::Column::Id.is_in(members))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    users.into_values().map(recipient).collect()
+}
+
+/// The municipality with this code, if the service knows it.
+async fn municipality(db: &impl ConnectionTrait, code: &str) -> AppResult<Option<Municipality>> {
+    Ok(municipality::Entity::find_by_id(code.to_string())
+        .one(db)
+        .await?
+        .map(|m| Municipality {
+            code: m.code,
+            name_fi: m.name_fi,
+            name_sv: m.name_sv,
+        }))
+}
+
+/// Writes a reminder for each confirmed booking that begins within `lead` and has had
+/// none for its present time (a move grows its sequence, so a moved booking is reminded
+/// of again). Bookings made or changed within `lead` of their start get none: their own
+/// message was the reminder. Safe to run from several processes at once: a reminder's
+/// dedup key is its booking and sequence.
+pub async fn schedule_reminders(
+    db: &impl ConnectionTrait,
+    lead: Duration,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let due = booking::Entity::find()
+        .filter(booking::Column::Status.eq(BookingStatus::Confirmed.as_ref()))
+        .filter(booking::Column::StartsAt.gt(now))
+        .filter(booking::Column::StartsAt.lte(now + lead))
+        .filter(Expr::cust(
+            "NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.dedup_key = 'reminder:' \
+             || CAST(booking.id AS TEXT) || ':' || CAST(booking.sequence AS TEXT))",
+        ))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|b| b.updated_at + lead <= b.starts_at)
+        .map(to_booking)
+        .collect::<AppResult<Vec<_>>>()?;
+    let mut messages = Vec::with_capacity(due.len());
+    for booking in &due {
+        let place = Place::load(db, booking).await?;
+        let recipient = booker(db, booking.booked_by).await?;
+        messages.push(NewMessage {
+            kind: MessageKind::BookingReminder,
+            payload: place.payload(recipient.language, &[booking]),
+            recipient,
+            booking_id: Some(booking.id),
+            series_id: booking.series_id,
+            event_id: None,
+            due_at: now,
+            dedup_key: Some(format!("reminder:{}:{}", booking.id, booking.sequence)),
+        });
+    }
+    outbox::enqueue(db, messages, now).await
+}
+
+/// The calendar part of `message`, if it carries an invitation: the calendar object of its
+/// bookings (a single booking, or the whole series an occurrence belongs to) as it is now,
+/// sent by `organizer` to the recipient as `ATTENDEE`. A cancellation carries only what
+/// is called off: the whole series, or the cancelled occurrences by their `RECURRENCE-ID`.
+/// An invitation whose bookings have all been called off meanwhile becomes a cancellation.
+pub async fn invitation(
+    db: &impl ConnectionTrait,
+    message: &OutboxMessage,
+    organizer: &Party,
+    base_url: &str,
+) -> AppResult<Option<CalendarPart>> {
+    let Some(invitation) = message.payload.invitation else {
+        return Ok(None);
+    };
+    if let Some(event) = message.event_id {
+        return events::invitation(db, EventId(event), invitation, message, organizer, base_url)
+            .await
+            .map(Some);
+    }
+    let ids: Vec<i64> = message.payload.bookings.iter().map(|b| b.id).collect();
+    let rows = booking::Entity::find()
+        .filter(booking::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_booking)
+        .collect::<AppResult<Vec<_>>>()?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let place = Place::load(db, first).await?;
+    let language = message.recipient.language;
+    let installation = calendar::installation(db).await?;
+    let mapping = BookingCalendar {
+        installation: &installation,
+        language,
+        detail: Detail::Full,
+    };
+    let (calendar_place, booker) = (
+        place.calendar_place(language),
+        Booker::new(&place.organisation, language),
+    );
+    let items = match first.series_id {
+        None => rows
+            .iter()
+            .map(|b| mapping.single(b, &calendar_place, &booker))
+            .collect(),
+        Some(series_id) => {
+            let series = series::get(db, series_id).await?;
+            let all = series::bookings_of(db, series_id).await?;
+            let items = mapping.series(&series, &all, &calendar_place, &booker)?;
+            let whole = all.iter().all(|b| !b.status.blocks());
+            match invitation {
+                // The overrides of the cancelled occurrences hold their times.
+                Invitation::Cancel if !whole => items
+                    .into_iter()
+                    .filter(|i| {
+                        i.recurrence_id.is_some()
+                            && rows
+                                .iter()
+                                .any(|b| (b.range.start(), b.range.end()) == (i.start, i.end))
+                    })
+                    .collect(),
+                Invitation::Cancel => items.into_iter().take(1).collect(),
+                Invitation::Request => items,
+            }
+        }
+    };
+    Ok(Some(calendar_part(
+        items,
+        invitation,
+        message,
+        organizer,
+        place.facility.spec.time_zone,
+    )))
+}
+
+/// The calendar part of `items` for the recipient of `message`, sent by `organizer`; a
+/// request whose items are all called off goes out as a cancellation.
+fn calendar_part(
+    mut items: Vec<CalendarItem>,
+    invitation: Invitation,
+    message: &OutboxMessage,
+    organizer: &Party,
+    zone: Tz,
+) -> CalendarPart {
+    let off = items
+        .iter()
+        .all(|i| i.content.status == ItemStatus::Cancelled);
+    let method = match invitation {
+        Invitation::Request if !off => Method::Request,
+        _ => Method::Cancel,
+    };
+    let attendee = Party {
+        name: message
+            .recipient
+            .name
+            .clone()
+            .unwrap_or_else(|| message.recipient.email.clone()),
+        email: message.recipient.email.clone(),
+    };
+    for item in &mut items {
+        item.content.organizer = Some(organizer.clone());
+        item.content.attendees = vec![attendee.clone()];
+    }
+    let header = CalendarHeader {
+        method,
+        name: None,
+        zone,
+        refresh: None,
+    };
+    CalendarPart {
+        method: match method {
+            Method::Request => "REQUEST",
+            _ => "CANCEL",
+        },
+        body: header.render(&items),
+    }
+}
