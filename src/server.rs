@@ -69,6 +69,7 @@ impl Application {
             default_timezone: config.default_timezone,
             base_url: config.base_url(bound),
             open_horizon: Default::default(),
+            facility_rules: Default::default(),
         });
         Ok(Self {
             acceptor,

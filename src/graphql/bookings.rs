@@ -552,8 +552,17 @@ impl BookingMutation {
             .into_request(facility.spec.time_zone, facility.id)
             .map_err(|e| e.within("input"))?;
         authorize_booker(ctx, request.organisation_id)?;
-        let booking =
-            service::create(&state(ctx)?.db, access(ctx)?, user, request, Utc::now()).await?;
+        let state = state(ctx)?;
+        let booking = service::create(
+            &state.db,
+            &state.facility_rules,
+            access(ctx)?,
+            user,
+            facility.clone(),
+            request,
+            Utc::now(),
+        )
+        .await?;
         Ok(Booking::new(booking, &facility))
     }
 

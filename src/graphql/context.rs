@@ -22,6 +22,8 @@ pub struct AppState {
     pub base_url: String,
     /// This installation, for calendar UIDs.
     pub installation: crate::ical::Installation,
+    /// Facilities' hours and other booking rules, kept while their rows are unchanged.
+    pub facility_rules: crate::service::bookings::context::RulesCache,
     /// How far every facility's open hours are materialised, for the free-time search.
     pub open_horizon: crate::service::search::KnownHorizon,
 }

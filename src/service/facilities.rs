@@ -321,6 +321,8 @@ pub async fn create(
     replace_invited(&txn, FacilityId(inserted.id), invited).await?;
     if let Some(parent) = parent {
         occupancy::extend_to_new_part(&txn, parent, FacilityId(inserted.id)).await?;
+        // The whole's bookings now hold one more unit.
+        touch(&txn, parent).await?;
     }
     super::search::refresh_open_ranges(&txn, &[FacilityId(inserted.id)]).await?;
     txn.commit().await?;
@@ -362,6 +364,20 @@ pub async fn set_published(
         .exec(db)
         .await?;
     get(db, existing.id).await
+}
+
+/// Marks a facility changed: its hours, exceptions or parts changed, so everything kept
+/// about it (the booking rules cache) is read again. `NOT_FOUND` if there is none.
+pub(super) async fn touch(db: &impl ConnectionTrait, facility: FacilityId) -> AppResult<()> {
+    let updated = facility::Entity::update_many()
+        .col_expr(facility::Column::UpdatedAt, Utc::now().into())
+        .filter(facility::Column::Id.eq(facility.0))
+        .exec(db)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(AppError::not_found("facility", facility));
+    }
+    Ok(())
 }
 
 /// The facility with this id, whatever its visibility (callers check access).

@@ -1,20 +1,31 @@
-//! The municipality directory, read once at start.
+//! The municipalities the migrations seeded: the directory read once at start, and one
+//! by code.
 use entity::municipality;
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 
 use crate::domain::municipality::{Municipality, MunicipalityDirectory};
 use crate::error::AppResult;
 
-/// Loads every municipality the migrations seeded.
+fn to_municipality(m: municipality::Model) -> Municipality {
+    Municipality {
+        code: m.code,
+        name_fi: m.name_fi,
+        name_sv: m.name_sv,
+    }
+}
+
+/// Loads every municipality.
 pub async fn load_directory(db: &DatabaseConnection) -> AppResult<MunicipalityDirectory> {
     let rows = municipality::Entity::find().all(db).await?;
     Ok(MunicipalityDirectory::new(
-        rows.into_iter()
-            .map(|m| Municipality {
-                code: m.code,
-                name_fi: m.name_fi,
-                name_sv: m.name_sv,
-            })
-            .collect(),
+        rows.into_iter().map(to_municipality).collect(),
     ))
+}
+
+/// The municipality with this code, if there is one.
+pub async fn by_code(db: &impl ConnectionTrait, code: &str) -> AppResult<Option<Municipality>> {
+    Ok(municipality::Entity::find_by_id(code.to_string())
+        .one(db)
+        .await?
+        .map(to_municipality))
 }

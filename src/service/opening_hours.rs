@@ -1,8 +1,8 @@
 //! Facilities' weekly opening hours and dated exceptions.
 use std::collections::HashMap;
 
-use chrono::{NaiveTime, Timelike, Utc, Weekday};
-use entity::{facility, facility_exception as exception, facility_opening_hours as hours};
+use chrono::{NaiveTime, Timelike, Weekday};
+use entity::{facility_exception as exception, facility_opening_hours as hours};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionSession, TransactionTrait,
@@ -51,18 +51,6 @@ fn weekday(index: i16) -> AppResult<Weekday> {
         .ok_or_else(corrupt)
 }
 
-async fn touch(db: &impl ConnectionTrait, facility: FacilityId) -> AppResult<()> {
-    let updated = facility::Entity::update_many()
-        .col_expr(facility::Column::UpdatedAt, Utc::now().into())
-        .filter(facility::Column::Id.eq(facility.0))
-        .exec(db)
-        .await?;
-    if updated.rows_affected == 0 {
-        return Err(AppError::not_found("facility", facility));
-    }
-    Ok(())
-}
-
 /// Replaces a facility's weekly opening hours.
 pub async fn set_weekly_hours(
     db: &(impl ConnectionTrait + TransactionTrait),
@@ -70,7 +58,7 @@ pub async fn set_weekly_hours(
     weekly: &WeeklyHours,
 ) -> AppResult<()> {
     let txn = begin_write(db).await?;
-    touch(&txn, facility).await?;
+    super::facilities::touch(&txn, facility).await?;
     hours::Entity::delete_many()
         .filter(hours::Column::FacilityId.eq(facility.0))
         .exec(&txn)
@@ -108,7 +96,7 @@ pub async fn set_exceptions(
     exceptions: &[DateException],
 ) -> AppResult<()> {
     let txn = begin_write(db).await?;
-    touch(&txn, facility).await?;
+    super::facilities::touch(&txn, facility).await?;
     exception::Entity::delete_many()
         .filter(exception::Column::FacilityId.eq(facility.0))
         .exec(&txn)

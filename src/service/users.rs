@@ -5,6 +5,7 @@ use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use entity::{api_token, app_user, membership};
 use rand::RngCore;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionSession, TransactionTrait,
@@ -201,28 +202,70 @@ pub async fn revoke_token(
     Ok(to_token(active.update(db).await?))
 }
 
-/// The actor behind a bearer token, or `UNAUTHENTICATED` for unknown and revoked tokens.
+/// The actor behind a bearer token, or `UNAUTHENTICATED` for unknown and revoked tokens:
+/// the token, its user and their memberships in one statement (a row per membership).
 pub async fn authenticate(db: &impl ConnectionTrait, secret: &str) -> AppResult<Actor> {
-    let (token, user) = api_token::Entity::find()
-        .filter(api_token::Column::TokenHash.eq(hash_secret(secret)))
-        .filter(api_token::Column::RevokedAt.is_null())
-        .find_also_related(app_user::Entity)
-        .one(db)
-        .await?
-        .and_then(|(token, user)| user.map(|user| (token, user)))
-        .ok_or(AppError::Unauthenticated)?;
+    let query = Query::select()
+        .expr_as(
+            Expr::col((api_token::Entity, api_token::Column::Id)),
+            Alias::new("token_id"),
+        )
+        .column((api_token::Entity, api_token::Column::LastUsedAt))
+        .columns([
+            (app_user::Entity, app_user::Column::Id),
+            (app_user::Entity, app_user::Column::Language),
+            (app_user::Entity, app_user::Column::IsCoordinator),
+        ])
+        .columns([
+            (membership::Entity, membership::Column::OrganisationId),
+            (membership::Entity, membership::Column::Role),
+        ])
+        .from(api_token::Entity)
+        .inner_join(
+            app_user::Entity,
+            Expr::col((app_user::Entity, app_user::Column::Id))
+                .equals((api_token::Entity, api_token::Column::UserId)),
+        )
+        .left_join(
+            membership::Entity,
+            Expr::col((membership::Entity, membership::Column::UserId))
+                .equals((app_user::Entity, app_user::Column::Id)),
+        )
+        .and_where(
+            Expr::col((api_token::Entity, api_token::Column::TokenHash)).eq(hash_secret(secret)),
+        )
+        .and_where(Expr::col((api_token::Entity, api_token::Column::RevokedAt)).is_null())
+        .to_owned();
+    let rows = db.query_all(&query).await?;
+    let first = rows.first().ok_or(AppError::Unauthenticated)?;
+    let token: i64 = first.try_get("", "token_id")?;
+    let last_used: Option<DateTime<Utc>> = first.try_get("", "last_used_at")?;
+    let mut memberships = HashMap::new();
+    for row in &rows {
+        if let Some(organisation) = row.try_get::<Option<i64>>("", "organisation_id")? {
+            let role: String = row.try_get("", "role")?;
+            memberships.insert(
+                OrganisationId(organisation),
+                role.parse().map_err(|_| corrupt("role"))?,
+            );
+        }
+    }
+    let language: String = first.try_get("", "language")?;
+    let actor = Actor {
+        user_id: UserId(first.try_get("", "id")?),
+        language: language.parse().map_err(|_| corrupt("language"))?,
+        coordinator: first.try_get("", "is_coordinator")?,
+        memberships,
+    };
     let now = Utc::now();
-    if token
-        .last_used_at
-        .is_none_or(|used| now - used > LAST_USED_RESOLUTION)
-    {
+    if last_used.is_none_or(|used| now - used > LAST_USED_RESOLUTION) {
         api_token::Entity::update_many()
             .col_expr(api_token::Column::LastUsedAt, now.into())
-            .filter(api_token::Column::Id.eq(token.id))
+            .filter(api_token::Column::Id.eq(token))
             .exec(db)
             .await?;
     }
-    actor_of(db, user).await
+    Ok(actor)
 }
 
 /// The actor `user` is now, with their memberships.

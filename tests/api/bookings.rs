@@ -856,3 +856,49 @@ async fn approving_a_pending_booking_does_not_count_it_against_the_quota() {
         assert_eq!(approved["approveBooking"]["status"], "CONFIRMED");
     }
 }
+
+#[tokio::test]
+async fn a_booking_is_checked_against_the_facilitys_rules_as_they_are_now() {
+    let app = spawn_app().await;
+    let (facility, ngo, booker, manager) = bookable(&app, json!({})).await;
+    let day = day_ahead(10);
+    let evening = |from: &str, to: &str| {
+        booking(
+            &facility,
+            &ngo,
+            &format!("{day}{from}"),
+            &format!("{day}{to}"),
+        )
+    };
+    app.graphql(Some(&booker), CREATE, evening("T18:00", "T19:00"))
+        .await;
+    // The hall now closes at 16 every day: the next booking of the evening is refused.
+    let hours: Vec<Value> = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
+        .iter()
+        .map(|d| json!({ "weekday": d, "opens": "08:00", "closes": "16:00" }))
+        .collect();
+    app.graphql(
+        Some(&manager),
+        "mutation($id: ID!, $hours: [OpeningIntervalInput!]!) { setOpeningHours(facilityId: $id, hours: $hours) { id } }",
+        json!({ "id": facility, "hours": hours }),
+    )
+    .await;
+    let error = app
+        .graphql_error(Some(&booker), CREATE, evening("T19:00", "T20:00"))
+        .await;
+    assert_eq!(
+        error["extensions"]["reason"], "OUTSIDE_OPENING_HOURS",
+        "{error}"
+    );
+    // A closure of the day, likewise.
+    app.graphql(
+        Some(&manager),
+        "mutation($id: ID!, $exceptions: [DateExceptionInput!]!) { setDateExceptions(facilityId: $id, exceptions: $exceptions) { id } }",
+        json!({ "id": facility, "exceptions": [{ "firstDay": day.to_string(), "lastDay": day.to_string(), "closed": true }] }),
+    )
+    .await;
+    let error = app
+        .graphql_error(Some(&booker), CREATE, evening("T10:00", "T11:00"))
+        .await;
+    assert_eq!(error["extensions"]["reason"], "FACILITY_CLOSED", "{error}");
+}

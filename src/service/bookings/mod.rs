@@ -1,6 +1,9 @@
 //! Bookings: creating them under the rules, approving, rejecting, cancelling.
+pub mod context;
 pub mod occupancy;
 pub mod series;
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use entity::{booking, booking_history as history, facility as facility_entity};
@@ -9,17 +12,17 @@ use sea_orm::{
     DbBackend, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 
+use self::context::{FacilityRules, RulesCache};
 use super::facilities::{self, Facility};
-use super::notifications::{Change, notify};
+use super::notifications::{Change, Place, notify, notify_at};
 use super::opening_hours;
 use super::organisations;
+use super::organisations::Organisation;
 use super::pagination::{Page, PageRequest, fetch_page};
 use crate::domain::booking::BookingStatus;
 use crate::domain::booking_rules::{RuleViolation, can_cancel, check_booking};
 use crate::domain::facility::{booking_price_cents, policy_admits};
 use crate::domain::ids::{FacilityId, OrganisationId, UserId};
-use crate::domain::opening_hours::{DateException, WeeklyHours};
-use crate::domain::organisation::OrganisationKind;
 use crate::domain::permissions::Access;
 use crate::domain::time_range::TimeRange;
 use crate::domain::validation::ValidationError;
@@ -156,55 +159,81 @@ pub(super) async fn lock_facility(
     Ok(())
 }
 
-/// What checking a booking against the facility's rules needs besides the booking itself,
-/// loaded once so that a series checks each of its occurrences without reloading it.
-pub(super) struct RuleContext {
-    weekly: WeeklyHours,
-    exceptions: Vec<DateException>,
+/// What checking and announcing bookings of one facility by one organisation needs
+/// besides the bookings themselves, read once: a series checks all its occurrences
+/// against one.
+pub(crate) struct RuleContext {
+    facility: Facility,
+    rules: Arc<FacilityRules>,
+    booker: Organisation,
     booker_admitted: bool,
-    booker_kind: OrganisationKind,
-    booker_is_owner: bool,
 }
 
 impl RuleContext {
-    /// Loads the opening hours of `facility` and whether it admits `organisation` as a booker.
-    pub(super) async fn load(
-        txn: &DatabaseTransaction,
-        facility: &Facility,
-        organisation: OrganisationId,
-    ) -> AppResult<Self> {
-        let weekly = opening_hours::weekly_hours_of(txn, &[facility.id])
-            .await?
-            .remove(&facility.id)
-            .unwrap_or_default();
-        let exceptions = opening_hours::exceptions_of(txn, &[facility.id])
-            .await?
-            .remove(&facility.id)
-            .unwrap_or_default();
-        let booker = organisations::get(txn, organisation).await?;
+    /// The context of `facility`'s `rules` for bookings by `booker`.
+    pub(crate) fn new(facility: Facility, rules: Arc<FacilityRules>, booker: Organisation) -> Self {
         let is_owner = booker.id == facility.owner_id;
-        let invited = facilities::invited_by_facility(txn, &[facility.id])
-            .await?
-            .iter()
-            .any(|(_, org)| *org == booker.id);
+        let invited = rules.invited.contains(&booker.id);
         let booker_admitted =
             policy_admits(facility.spec.who_may_book, booker.kind, is_owner, invited);
-        Ok(Self {
-            weekly,
-            exceptions,
+        Self {
+            facility,
+            rules,
+            booker,
             booker_admitted,
-            booker_kind: booker.kind,
-            booker_is_owner: is_owner,
-        })
+        }
     }
 
-    /// What booking `range` of `facility` costs the booker, in euro cents.
-    pub(super) fn price_cents(&self, facility: &Facility, range: &TimeRange) -> i64 {
+    /// Reads the rules of `facility` and the booking `organisation`.
+    pub(crate) async fn load(
+        db: &impl ConnectionTrait,
+        facility: Facility,
+        organisation: OrganisationId,
+    ) -> AppResult<Self> {
+        let rules = Arc::new(FacilityRules::load(db, &facility).await?);
+        let booker = organisations::get(db, organisation).await?;
+        Ok(Self::new(facility, rules, booker))
+    }
+
+    /// Like [`RuleContext::load`], with the facility's rules from `cache`.
+    pub(crate) async fn cached(
+        db: &impl ConnectionTrait,
+        cache: &RulesCache,
+        facility: Facility,
+        organisation: OrganisationId,
+    ) -> AppResult<Self> {
+        let rules = cache.rules_of(db, &facility).await?;
+        let booker = organisations::get(db, organisation).await?;
+        Ok(Self::new(facility, rules, booker))
+    }
+
+    /// The facility.
+    pub(crate) fn facility(&self) -> &Facility {
+        &self.facility
+    }
+
+    /// The units a booking of the facility holds.
+    pub(crate) fn units(&self) -> &[FacilityId] {
+        &self.rules.units
+    }
+
+    /// Where the bookings are, as messages about them tell it.
+    pub(crate) fn place(&self) -> Place {
+        Place::new(
+            self.facility.clone(),
+            self.rules.municipality.clone(),
+            self.booker.clone(),
+        )
+    }
+
+    /// What booking `range` costs the booker, in euro cents.
+    pub(super) fn price_cents(&self, range: &TimeRange) -> i64 {
+        let facility = &self.facility;
         booking_price_cents(
             facility.spec.free_for_non_profit,
             &facility.spec.hourly_prices,
-            self.booker_kind,
-            self.booker_is_owner,
+            self.booker.kind,
+            self.booker.id == facility.owner_id,
             range.duration().num_minutes(),
         )
     }
@@ -214,17 +243,17 @@ impl RuleContext {
     pub(super) async fn violations(
         &self,
         txn: &DatabaseTransaction,
-        facility: &Facility,
         request: &BookingRequest,
         now: DateTime<Utc>,
         check_timing: bool,
         except: Option<i64>,
     ) -> AppResult<Vec<ValidationError>> {
+        let facility = &self.facility;
         let spec = &facility.spec;
         let mut found = match check_booking(
             &spec.rules,
-            &self.weekly,
-            &self.exceptions,
+            &self.rules.weekly,
+            &self.rules.exceptions,
             spec.time_zone,
             &request.range,
             request.details.attendees,
@@ -262,9 +291,9 @@ async fn rule_violations(
     now: DateTime<Utc>,
     existing: Option<i64>,
 ) -> AppResult<Vec<ValidationError>> {
-    RuleContext::load(txn, facility, request.organisation_id)
+    RuleContext::load(txn, facility.clone(), request.organisation_id)
         .await?
-        .violations(txn, facility, request, now, existing.is_none(), existing)
+        .violations(txn, request, now, existing.is_none(), existing)
         .await
 }
 
@@ -378,21 +407,26 @@ fn same_request(existing: &Booking, request: &BookingRequest) -> AppResult<Booki
 /// first booking.
 pub async fn create(
     db: &DatabaseConnection,
+    cache: &RulesCache,
     access: &Access,
     user: UserId,
+    facility: Facility,
     request: BookingRequest,
     now: DateTime<Utc>,
 ) -> AppResult<Booking> {
+    // Read before the write transaction, so that SQLite's write lock is held only for
+    // the writes; the database guard keeps conflicts out whatever was read.
+    let context = RuleContext::cached(db, cache, facility, request.organisation_id).await?;
     let txn = occupancy::begin_write(db).await?;
     if let Some(key) = &request.client_key
         && let Some(existing) = find_by_client_key(&txn, user, key).await?
     {
         return same_request(&existing, &request);
     }
-    match book_within(&txn, access, user, &request, now).await {
+    match book_within(&txn, access, user, &context, &request, now).await {
         Ok(inserted) => {
             txn.commit().await?;
-            to_booking(inserted)
+            Ok(inserted)
         }
         Err(err) => {
             txn.rollback().await?;
@@ -407,37 +441,36 @@ pub async fn create(
     }
 }
 
-/// Books `request` inside the caller's write transaction (see [`create`]); on an error
-/// the caller rolls back and passes the error through [`explain_after_rollback`].
+/// Books `request` of the context's facility inside the caller's write transaction (see
+/// [`create`]); on an error the caller rolls back and passes the error through
+/// [`explain_after_rollback`].
 pub(crate) async fn book_within(
     txn: &DatabaseTransaction,
     access: &Access,
     user: UserId,
+    context: &RuleContext,
     request: &BookingRequest,
     now: DateTime<Utc>,
-) -> AppResult<booking::Model> {
-    let facility = facilities::get(txn, request.facility_id).await?;
+) -> AppResult<Booking> {
+    let facility = context.facility();
     if !facility.published && !access.can_see_private_facility_data(facility.owner_id) {
         return Err(AppError::not_found("facility", request.facility_id));
     }
     if facility.spec.quota.is_limited() {
         lock_facility(txn, facility.id).await?;
     }
-    let context = RuleContext::load(txn, &facility, request.organisation_id).await?;
-    let problems = context
-        .violations(txn, &facility, request, now, true, None)
-        .await?;
+    let problems = context.violations(txn, request, now, true, None).await?;
     if !problems.is_empty() {
         return Err(AppError::RuleViolations(problems));
     }
-    let status = initial_status(access, &facility);
-    let price = context.price_cents(&facility, &request.range);
+    let status = initial_status(access, facility);
+    let price = context.price_cents(&request.range);
     let inserted = insert_row(txn, user, request, status, None, price, now).await?;
-    let units = occupancy::units_of(txn, facility.id).await?;
     let blocked = facility.spec.rules.blocked_range(&request.range);
-    take_time(txn, &inserted, status, user, &units, &blocked, now).await?;
-    notify(txn, Change::Created(&to_booking(inserted.clone())?), now).await?;
-    Ok(inserted)
+    take_time(txn, &inserted, status, user, context.units(), &blocked, now).await?;
+    let booking = to_booking(inserted)?;
+    notify_at(txn, Change::Created(&booking), context.place(), now).await?;
+    Ok(booking)
 }
 
 /// Completes an error of [`book_within`] once its transaction is rolled back: a lost race

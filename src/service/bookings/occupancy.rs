@@ -102,21 +102,15 @@ pub async fn conflict(
     }
 }
 
-/// Holds `blocked` on every unit for `booking`. Fails with `CONFLICT` (listing the
-/// taken intervals) when any unit is held for an overlapping time; the caller must
-/// then roll back.
+/// Holds `blocked` on every unit for `booking`. When any unit is held for an overlapping
+/// time the database refuses, and this fails with a `CONFLICT` without intervals: the
+/// caller rolls back (to a savepoint at least) and reads them with [`conflict`].
 pub async fn hold(
     txn: &DatabaseTransaction,
     booking: i64,
     units: &[FacilityId],
     blocked: &TimeRange,
 ) -> AppResult<()> {
-    // A friendly check first, inside the write transaction; the database guard
-    // below is what holds under concurrency.
-    let taken = overlapping(txn, units, blocked).await?;
-    if !taken.is_empty() {
-        return Err(AppError::BookingConflict { conflicts: taken });
-    }
     let rows = units.iter().map(|unit| occupancy::ActiveModel {
         booking_id: Set(booking),
         unit_id: Set(unit.0),
@@ -124,9 +118,12 @@ pub async fn hold(
         blocked_until: Set(blocked.end()),
         ..Default::default()
     });
-    match occupancy::Entity::insert_many(rows).exec(txn).await {
+    match occupancy::Entity::insert_many(rows)
+        .exec_without_returning(txn)
+        .await
+    {
         Ok(_) => Ok(()),
-        // Lost a race: the details are read after the caller's rollback.
+        // The details are read after the caller's rollback.
         Err(err) if is_overlap(&err) => Err(AppError::BookingConflict {
             conflicts: Vec::new(),
         }),

@@ -244,9 +244,7 @@ enum Attempt {
 
 /// Everything booking the occurrences of one series shares.
 struct OccurrenceWriter<'a> {
-    facility: &'a Facility,
     rules: RuleContext,
-    units: Vec<FacilityId>,
     user: UserId,
     status: BookingStatus,
     series_id: i64,
@@ -264,8 +262,9 @@ impl OccurrenceWriter<'_> {
         range: TimeRange,
         recurrence_id: NaiveDateTime,
     ) -> AppResult<Attempt> {
+        let facility = self.rules.facility();
         let request = BookingRequest {
-            facility_id: self.facility.id,
+            facility_id: facility.id,
             organisation_id: self.organisation_id,
             range,
             details: self.details.clone(),
@@ -277,7 +276,7 @@ impl OccurrenceWriter<'_> {
             .collect();
         problems.extend(
             self.rules
-                .violations(txn, self.facility, &request, self.now, true, None)
+                .violations(txn, &request, self.now, true, None)
                 .await?,
         );
         if !problems.is_empty() {
@@ -294,17 +293,17 @@ impl OccurrenceWriter<'_> {
             &request,
             self.status,
             Some(occurrence),
-            self.rules.price_cents(self.facility, &range),
+            self.rules.price_cents(&range),
             self.now,
         )
         .await?;
-        let blocked = self.facility.spec.rules.blocked_range(&range);
+        let blocked = facility.spec.rules.blocked_range(&range);
         let held = take_time(
             &savepoint,
             &inserted,
             self.status,
             self.user,
-            &self.units,
+            self.rules.units(),
             &blocked,
             self.now,
         )
@@ -320,7 +319,7 @@ impl OccurrenceWriter<'_> {
                     return Ok(Attempt::Taken(conflicts));
                 }
                 // Lost a race with a concurrent booking: read what it holds.
-                match occupancy::conflict(txn, &self.units, &blocked).await {
+                match occupancy::conflict(txn, self.rules.units(), &blocked).await {
                     AppError::BookingConflict { conflicts } => Ok(Attempt::Taken(conflicts)),
                     other => Err(other),
                 }
@@ -470,11 +469,9 @@ pub(crate) async fn book_within(
     .insert(txn)
     .await?;
     let writer = OccurrenceWriter {
-        facility: &facility,
-        rules: RuleContext::load(txn, &facility, request.organisation_id).await?,
-        units: occupancy::units_of(txn, facility.id).await?,
-        user,
         status: initial_status(access, &facility),
+        rules: RuleContext::load(txn, facility.clone(), request.organisation_id).await?,
+        user,
         series_id: series.id,
         organisation_id: request.organisation_id,
         details: &request.details,
@@ -759,9 +756,9 @@ pub(crate) async fn move_within(
         details: current.details.clone(),
         client_key: None,
     };
-    let problems = RuleContext::load(txn, &facility, current.organisation_id)
+    let problems = RuleContext::load(txn, facility.clone(), current.organisation_id)
         .await?
-        .violations(txn, &facility, &request, now, true, Some(id))
+        .violations(txn, &request, now, true, Some(id))
         .await?;
     if !problems.is_empty() {
         return Err(AppError::RuleViolations(problems));

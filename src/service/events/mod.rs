@@ -23,7 +23,7 @@ use sea_orm::{
 };
 
 use super::bookings::series::{self as booking_series, LOCAL_FORMAT, SeriesError, SeriesRequest};
-use super::bookings::{self, Booking, BookingDetails, BookingRequest, occupancy};
+use super::bookings::{self, Booking, BookingDetails, BookingRequest, RuleContext, occupancy};
 use super::facilities::{self, Facility};
 use super::organisations;
 use crate::domain::contact::WebAddress;
@@ -591,11 +591,13 @@ async fn book_guarded(
     txn: &DatabaseTransaction,
     access: &Access,
     user: UserId,
+    facility: &Facility,
     request: &BookingRequest,
     now: DateTime<Utc>,
-) -> AppResult<booking::Model> {
+) -> AppResult<Booking> {
+    let context = RuleContext::load(txn, facility.clone(), request.organisation_id).await?;
     let savepoint = txn.begin().await?;
-    match bookings::book_within(&savepoint, access, user, request, now).await {
+    match bookings::book_within(&savepoint, access, user, &context, request, now).await {
         Ok(model) => {
             savepoint.commit().await?;
             Ok(model)
@@ -799,7 +801,7 @@ pub async fn create(
                     details: booking_details(&new.spec, new.visibility, *attendees),
                     client_key: None,
                 };
-                let booked = book_guarded(&txn, access, user, &request, now).await?;
+                let booked = book_guarded(&txn, access, user, facility, &request, now).await?;
                 links.push((booked.id, occurrence_of(&None)?));
             }
             (Venue::NewBooking { attendees, .. }, None, Some(recurrence)) => {

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::event_cohost;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use super::{calendar_part, members_with, municipality};
+use super::{calendar_part, members_with};
 use crate::domain::event::{CohostStatus, EventStatus};
 use crate::domain::ids::{EventId, OrganisationId};
 use crate::domain::localized::Language;
@@ -18,6 +18,7 @@ use crate::mail::message::{BookingItem, Invitation, MessageKind, Payload};
 use crate::mail::transport::CalendarPart;
 use crate::service::calendar;
 use crate::service::events::{self, Event};
+use crate::service::municipalities;
 use crate::service::outbox::OutboxMessage;
 use crate::service::outbox::{self, NewMessage};
 use crate::service::{facilities, organisations};
@@ -120,7 +121,7 @@ async fn payload(
         .and_then(|v| v.into_iter().next());
     let (place, location) = match (&event.spec.external_place, venue) {
         (Some(place), _) => {
-            let town = municipality(db, &place.municipality_code)
+            let town = municipalities::by_code(db, &place.municipality_code)
                 .await?
                 .map(|m| match language {
                     Language::Sv => m.name_sv,
@@ -135,7 +136,7 @@ async fn payload(
         }
         (None, Some(venue)) => {
             let facility = facilities::get(db, venue.booking.facility_id).await?;
-            let town = municipality(db, &facility.spec.municipality_code).await?;
+            let town = municipalities::by_code(db, &facility.spec.municipality_code).await?;
             let name = facility
                 .spec
                 .name
@@ -197,11 +198,11 @@ pub(super) async fn invitation(
     let place = match (venue, &event.spec.external_place) {
         (Some(venue), _) => {
             let facility = facilities::get(db, venue.booking.facility_id).await?;
-            let town = municipality(db, &facility.spec.municipality_code).await?;
+            let town = municipalities::by_code(db, &facility.spec.municipality_code).await?;
             Some(CalendarPlace::new(&facility, town.as_ref(), language))
         }
         (None, Some(external)) => {
-            let town = municipality(db, &external.municipality_code).await?;
+            let town = municipalities::by_code(db, &external.municipality_code).await?;
             Some(CalendarPlace::external(
                 external,
                 town.as_ref(),

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use entity::{app_user, booking, booking_history, membership, municipality};
+use entity::{app_user, booking, booking_history, membership};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
@@ -22,6 +22,7 @@ use super::bookings::series::{self, SeriesOccurrence};
 use super::bookings::{Booking, Transition, to_booking};
 use super::calendar;
 use super::facilities::{self, Facility};
+use super::municipalities;
 use super::organisations::{self, Organisation};
 use super::outbox::{self, NewMessage, OutboxMessage};
 use crate::domain::booking::BookingStatus;
@@ -89,23 +90,41 @@ impl<'a> Change<'a> {
     }
 }
 
+/// The bookings a change is about.
+fn bookings_of<'a>(change: &Change<'a>) -> Vec<&'a Booking> {
+    match *change {
+        Change::Created(b) | Change::Approved(b) | Change::Rejected(b) => vec![b],
+        Change::Moved { booking, .. } => vec![booking],
+        Change::Cancelled { bookings, .. } => bookings.iter().collect(),
+        Change::SeriesBooked { booked, .. } => booked.iter().collect(),
+    }
+}
+
 /// Writes the messages `change` calls for, with `db`: the change's own transaction.
 pub async fn notify(
     db: &impl ConnectionTrait,
     change: Change<'_>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let bookings: Vec<&Booking> = match change {
-        Change::Created(b) | Change::Approved(b) | Change::Rejected(b) => vec![b],
-        Change::Moved { booking, .. } => vec![booking],
-        Change::Cancelled { bookings, .. } => bookings.iter().collect(),
-        Change::SeriesBooked { booked, .. } => booked.iter().collect(),
+    let Some(first) = bookings_of(&change).first().copied() else {
+        return Ok(());
     };
+    let place = Place::load(db, first).await?;
+    notify_at(db, change, place, now).await
+}
+
+/// Like [`notify`], for bookings at `place`, which the caller has read already.
+pub async fn notify_at(
+    db: &impl ConnectionTrait,
+    change: Change<'_>,
+    place: Place,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let bookings = bookings_of(&change);
     let Some(first) = bookings.first() else {
         return Ok(());
     };
     let ids: Vec<i64> = bookings.iter().map(|b| b.id).collect();
-    let place = Place::load(db, first).await?;
     let booker = booker(db, first.booked_by).await?;
     let confirmed = first.status == BookingStatus::Confirmed;
     let (kind, invitation) = match change {
@@ -194,16 +213,29 @@ async fn were_confirmed(db: &impl ConnectionTrait, bookings: &[i64]) -> AppResul
 }
 
 /// What every message about bookings at one facility says about the place and the booker.
-struct Place {
+pub struct Place {
     facility: Facility,
     municipality: Option<Municipality>,
     organisation: Organisation,
 }
 
 impl Place {
+    /// The place of bookings of `facility` (in `municipality`) by `organisation`.
+    pub fn new(
+        facility: Facility,
+        municipality: Option<Municipality>,
+        organisation: Organisation,
+    ) -> Self {
+        Self {
+            facility,
+            municipality,
+            organisation,
+        }
+    }
+
     async fn load(db: &impl ConnectionTrait, booking: &Booking) -> AppResult<Self> {
         let facility = facilities::get(db, booking.facility_id).await?;
-        let municipality = municipality(db, &facility.spec.municipality_code).await?;
+        let municipality = municipalities::by_code(db, &facility.spec.municipality_code).await?;
         let organisation = organisations::get(db, booking.organisation_id).await?;
         Ok(Self {
             facility,
@@ -318,18 +350,6 @@ async fn members_with(
         .map(|u| (u.id, u))
         .collect();
     users.into_values().map(recipient).collect()
-}
-
-/// The municipality with this code, if the service knows it.
-async fn municipality(db: &impl ConnectionTrait, code: &str) -> AppResult<Option<Municipality>> {
-    Ok(municipality::Entity::find_by_id(code.to_string())
-        .one(db)
-        .await?
-        .map(|m| Municipality {
-            code: m.code,
-            name_fi: m.name_fi,
-            name_sv: m.name_sv,
-        }))
 }
 
 /// Writes a reminder for each confirmed booking that begins within `lead` and has had
