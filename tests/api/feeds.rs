@@ -1057,3 +1057,72 @@ async fn python_calendar_libraries_read_the_feeds_as_the_database_holds_them() {
     let expected = occurrences_of(&app, &event_id).await;
     python_check(&app, &python, "/ical/events.ics", expected).await;
 }
+
+#[tokio::test]
+async fn a_draft_or_private_event_shows_on_its_hall_only_as_busy_time() {
+    let app = crate::helpers::spawn_app().await;
+    let (hall, ngo, booker, _) = bookable(&app, json!({})).await;
+    let day = crate::bookings::day_ahead(20);
+    let created = app
+        .graphql(
+            Some(&booker),
+            "mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }",
+            json!({ "input": {
+                "organiserId": ngo,
+                "start": format!("{day}T18:00"), "end": format!("{day}T20:00"),
+                "venues": [{ "facilityId": hall, "attendees": 20 }],
+                "visibility": "PUBLIC",
+                "publish": false,
+                "details": {
+                    "title": { "fi": "Yllätysjuhla" },
+                    "summary": { "fi": "Kukaan ei saa tietää" },
+                    "themes": ["PARTICIPATION_AND_COMMUNITY"],
+                    "targetGroups": ["OLDER_PEOPLE_AND_FAMILY_CARERS"],
+                    "isFree": true
+                }
+            } }),
+        )
+        .await;
+    let id = created["createEvent"]["id"].as_str().expect("id");
+    let path = format!("/ical/facilities/{hall}.ics");
+    let summaries = |text: &str| -> Vec<String> {
+        expand(&parse(text))
+            .into_iter()
+            .map(|s| s.summary)
+            .collect()
+    };
+    let busy_only = |text: &str, when: &str| {
+        assert_eq!(summaries(text), ["Varattu"], "{when}");
+        for secret in ["Yllätysjuhla", "Kukaan"] {
+            assert!(!text.contains(secret), "{secret} in the hall's feed {when}");
+        }
+    };
+    busy_only(&fetch(&app, &path, &[]).await.text, "while a draft");
+
+    app.graphql(
+        Some(&booker),
+        "mutation($id: ID!) { publishEvent(id: $id) { id } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let published = fetch(&app, &path, &[]).await;
+    assert_eq!(summaries(&published.text), ["Yllätysjuhla"]);
+
+    app.graphql(
+        Some(&booker),
+        "mutation($id: ID!, $details: EventDetailsInput!) {
+            updateEvent(id: $id, visibility: PRIVATE, details: $details) { id } }",
+        json!({ "id": id, "details": {
+            "title": { "fi": "Yllätysjuhla" },
+            "summary": { "fi": "Kukaan ei saa tietää" },
+            "themes": ["PARTICIPATION_AND_COMMUNITY"],
+            "targetGroups": ["OLDER_PEOPLE_AND_FAMILY_CARERS"],
+            "isFree": true
+        } }),
+    )
+    .await;
+    let etag = published.header("etag").expect("an ETag");
+    let private = fetch(&app, &path, &[("If-None-Match", &etag)]).await;
+    assert_eq!(private.status, StatusCode::OK, "the feed changed");
+    busy_only(&private.text, "once private");
+}

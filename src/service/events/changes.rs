@@ -10,7 +10,7 @@ use sea_orm::{
 
 use super::{
     Event, Occurrence, VenueBooking, apply_spec, bookings_of, get, hosts, move_guarded,
-    occurrences_of,
+    occurrences_of, sync_venue_details,
 };
 use crate::domain::event::{EventHosts, EventSpec, EventStatus, EventVisibility, Publication};
 use crate::domain::ids::{EventId, UserId};
@@ -78,6 +78,16 @@ fn row_of(event: &Event, now: DateTime<Utc>, bump: bool) -> event::ActiveModel {
     }
 }
 
+/// Ends a change of `before`: its venue bookings take on what the event is now, its hosts
+/// hear of the change, and the transaction commits.
+async fn finish(txn: DatabaseTransaction, before: &Event, now: DateTime<Utc>) -> AppResult<Event> {
+    let after = get(&txn, before.id).await?;
+    sync_venue_details(&txn, &after, now).await?;
+    event_changed(&txn, before, &after, now).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
 /// Edits what an event is and who may find it: the organiser's and accepted co-hosts'
 /// members (visibility only the organiser's).
 pub async fn update(
@@ -108,10 +118,7 @@ pub async fn update(
     apply_spec(&update.spec, &mut row)?;
     row.visibility = Set(update.visibility.as_ref().to_string());
     row.update(&txn).await?;
-    let updated = get(&txn, id).await?;
-    event_changed(&txn, &event, &updated, now).await?;
-    txn.commit().await?;
-    Ok(updated)
+    finish(txn, &event, now).await
 }
 
 /// Publishes a draft: it appears in listings and feeds as its visibility allows.
@@ -130,10 +137,7 @@ pub async fn publish(
     row.publication = Set(Publication::Published.as_ref().to_string());
     row.published_at = Set(Some(now));
     row.update(&txn).await?;
-    let updated = get(&txn, id).await?;
-    event_changed(&txn, &event, &updated, now).await?;
-    txn.commit().await?;
-    Ok(updated)
+    finish(txn, &event, now).await
 }
 
 fn check_status(event: &Event, next: EventStatus) -> AppResult<()> {
@@ -281,10 +285,7 @@ pub async fn reschedule(
     row.status = Set(EventStatus::Rescheduled.as_ref().to_string());
     row.status_reason = Set(None);
     row.update(&txn).await?;
-    let updated = get(&txn, id).await?;
-    event_changed(&txn, &event, &updated, now).await?;
-    txn.commit().await?;
-    Ok(updated)
+    finish(txn, &event, now).await
 }
 
 /// Postpones an event to a time not yet known, telling the public why; its bookings stay.
@@ -343,10 +344,7 @@ async fn set_event_status(
     row.status = Set(next.as_ref().to_string());
     row.status_reason = Set(Some(reason.to_string()));
     row.update(&txn).await?;
-    let updated = get(&txn, id).await?;
-    event_changed(&txn, &event, &updated, now).await?;
-    txn.commit().await?;
-    Ok(updated)
+    finish(txn, &event, now).await
 }
 
 /// One occurrence of a recurring event that has not been cancelled.
@@ -427,10 +425,7 @@ pub async fn cancel_occurrence(
     )
     .await?;
     touch(&txn, &event, now).await?;
-    let updated = get(&txn, id).await?;
-    event_changed(&txn, &event, &updated, now).await?;
-    txn.commit().await?;
-    Ok(updated)
+    finish(txn, &event, now).await
 }
 
 /// Moves one occurrence of a recurring event to `range` with its venue bookings (under
@@ -465,8 +460,5 @@ pub async fn move_occurrence(
     )
     .await?;
     touch(&txn, &event, now).await?;
-    let updated = get(&txn, id).await?;
-    event_changed(&txn, &event, &updated, now).await?;
-    txn.commit().await?;
-    Ok(updated)
+    finish(txn, &event, now).await
 }

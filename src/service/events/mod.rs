@@ -17,9 +17,10 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use entity::{booking, event, event_booking, event_cohost, event_occurrence};
 use enumflags2::BitFlags;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
 use super::bookings::series::{self as booking_series, LOCAL_FORMAT, SeriesError, SeriesRequest};
@@ -542,12 +543,10 @@ fn planned_occurrences(
         .collect()
 }
 
-/// The booking details of a venue booking made for an event.
-fn booking_details(
-    spec: &EventSpec,
-    visibility: EventVisibility,
-    attendees: Option<u32>,
-) -> BookingDetails {
+/// The booking details of a venue booking made for an event: shown with its title in
+/// public schedules only while the event is `listed` (public and published), so a draft's
+/// or a private event's name never appears there.
+fn booking_details(spec: &EventSpec, listed: bool, attendees: Option<u32>) -> BookingDetails {
     BookingDetails {
         title: spec
             .title
@@ -556,7 +555,7 @@ fn booking_details(
             .to_string(),
         purpose: spec.summary.best(Language::Fi).map(str::to_string),
         attendees,
-        public: visibility == EventVisibility::Public,
+        public: listed,
         contact_name: None,
         contact_email: None,
         contact_phone: None,
@@ -789,6 +788,8 @@ pub async fn create(
             .copied()
             .ok_or_else(|| corrupt("occurrence link"))
     };
+    let listed =
+        new.visibility == EventVisibility::Public && new.publication == Publication::Published;
     let mut links: Vec<(i64, i64)> = Vec::new();
     for (venue, (facility, existing)) in new.venues.iter().zip(&venue_facilities) {
         match (venue, existing, &new.schedule.recurrence) {
@@ -798,7 +799,7 @@ pub async fn create(
                     facility_id: facility.id,
                     organisation_id: new.organiser_id,
                     range: new.schedule.first,
-                    details: booking_details(&new.spec, new.visibility, *attendees),
+                    details: booking_details(&new.spec, listed, *attendees),
                     client_key: None,
                 };
                 let booked = book_guarded(&txn, access, user, facility, &request, now).await?;
@@ -811,7 +812,7 @@ pub async fn create(
                     first: new.schedule.first,
                     rule: recurrence.rule.clone(),
                     exception_dates: recurrence.exception_dates.clone(),
-                    details: booking_details(&new.spec, new.visibility, *attendees),
+                    details: booking_details(&new.spec, listed, *attendees),
                     dry_run: false,
                     skip_conflicts: false,
                 };
@@ -844,6 +845,50 @@ pub async fn create(
         .await?;
     }
     let created = get(&txn, id).await?;
+    sync_venue_details(&txn, &created, now).await?;
     txn.commit().await?;
     Ok(created)
+}
+
+/// Gives the venue bookings of `event` its title, summary and public-ness where they
+/// differ, growing their sequence, so facility schedules show what the event is now.
+async fn sync_venue_details(
+    txn: &DatabaseTransaction,
+    event: &Event,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let details = booking_details(&event.spec, event.is_listed(), None);
+    let purpose_differs = match &details.purpose {
+        Some(purpose) => Condition::any()
+            .add(booking::Column::Purpose.is_null())
+            .add(booking::Column::Purpose.ne(purpose.as_str())),
+        None => Condition::all().add(booking::Column::Purpose.is_not_null()),
+    };
+    booking::Entity::update_many()
+        .col_expr(booking::Column::Title, details.title.as_str().into())
+        .col_expr(booking::Column::Purpose, details.purpose.clone().into())
+        .col_expr(booking::Column::Public, details.public.into())
+        .col_expr(
+            booking::Column::Sequence,
+            Expr::col(booking::Column::Sequence).add(1),
+        )
+        .col_expr(booking::Column::UpdatedAt, now.into())
+        .filter(
+            booking::Column::Id.in_subquery(
+                Query::select()
+                    .column(event_booking::Column::BookingId)
+                    .from(event_booking::Entity)
+                    .and_where(event_booking::Column::EventId.eq(event.id.0))
+                    .to_owned(),
+            ),
+        )
+        .filter(
+            Condition::any()
+                .add(booking::Column::Title.ne(details.title.as_str()))
+                .add(booking::Column::Public.ne(details.public))
+                .add(purpose_differs),
+        )
+        .exec(txn)
+        .await?;
+    Ok(())
 }
