@@ -197,6 +197,18 @@ fn to_minutes(value: chrono::Duration) -> i32 {
     i32::try_from(value.num_minutes()).unwrap_or(i32::MAX)
 }
 
+impl FacilitySpec {
+    /// Whether calendars show `other` in a different place: name, address, position or zone.
+    fn place_differs(&self, other: &FacilitySpec) -> bool {
+        self.name != other.name
+            || self.street_address != other.street_address
+            || self.postal_code != other.postal_code
+            || self.municipality_code != other.municipality_code
+            || self.coordinates != other.coordinates
+            || self.time_zone != other.time_zone
+    }
+}
+
 fn apply(spec: &FacilitySpec, model: &mut facility::ActiveModel) -> AppResult<()> {
     let to_i32 = |v: u32| i32::try_from(v).map_err(AppError::internal);
     model.search_text = Set(search_text([&spec.name, &spec.description]));
@@ -341,9 +353,13 @@ pub async fn update(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("facility", id))?;
+    let before = to_facility(existing.clone())?;
     let mut model: facility::ActiveModel = existing.into();
     apply(&spec, &mut model)?;
     let updated = model.update(&txn).await?;
+    if before.spec.place_differs(&spec) {
+        super::revisions::facility_place_changed(&txn, id, updated.updated_at).await?;
+    }
     replace_invited(&txn, id, invited).await?;
     super::search::refresh_open_ranges(&txn, &[id]).await?;
     txn.commit().await?;

@@ -13,5 +13,6 @@ pub mod organisations;
 pub mod outbox;
 pub mod pagination;
 pub mod report;
+pub mod revisions;
 pub mod search;
 pub mod users;

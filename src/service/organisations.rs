@@ -4,8 +4,10 @@ use entity::organisation;
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select, Set, SqlErr,
+    TransactionSession, TransactionTrait,
 };
 
+use super::bookings::occupancy::begin_write;
 use super::pagination::{Page, PageRequest, fetch_page};
 use crate::domain::business_id::BusinessId;
 use crate::domain::contact::{EmailAddress, PhoneNumber, WebAddress};
@@ -146,17 +148,26 @@ pub async fn create(db: &impl ConnectionTrait, spec: OrganisationSpec) -> AppRes
 
 /// Replaces an organisation's details.
 pub async fn update(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     id: OrganisationId,
     spec: OrganisationSpec,
 ) -> AppResult<Organisation> {
+    let txn = begin_write(db).await?;
     let existing = organisation::Entity::find_by_id(id.0)
-        .one(db)
+        .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("organisation", id))?;
+    let before = to_organisation(existing.clone())?;
+    let renamed = before.name != spec.name
+        || before.contact_email.as_deref() != spec.contact_email.as_ref().map(|e| e.as_str());
     let mut model: organisation::ActiveModel = existing.into();
     apply(spec, &mut model);
-    to_organisation(model.update(db).await.map_err(map_unique)?)
+    let updated = model.update(&txn).await.map_err(map_unique)?;
+    if renamed {
+        super::revisions::organisation_name_changed(&txn, id, updated.updated_at).await?;
+    }
+    txn.commit().await?;
+    to_organisation(updated)
 }
 
 /// The organisation with this id.

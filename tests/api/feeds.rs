@@ -1126,3 +1126,64 @@ async fn a_draft_or_private_event_shows_on_its_hall_only_as_busy_time() {
     assert_eq!(private.status, StatusCode::OK, "the feed changed");
     busy_only(&private.text, "once private");
 }
+
+#[tokio::test]
+async fn renaming_a_hall_or_its_booker_revises_what_calendars_show() {
+    let app = crate::helpers::spawn_app().await;
+    let (facility, ngo, booker, manager) = bookable(&app, json!({})).await;
+    let day = crate::bookings::day_ahead(15);
+    let mut request = booking(
+        &facility,
+        &ngo,
+        &format!("{day}T18:00"),
+        &format!("{day}T20:00"),
+    );
+    request["input"]["public"] = json!(true);
+    app.graphql(Some(&booker), CREATE, request).await;
+    let path = format!("/ical/facilities/{facility}.ics");
+    let shown = |text: &str| {
+        let calendar = parse(text);
+        let event = &calendar.events[0];
+        (
+            text_of(event, "SEQUENCE"),
+            text_of(event, "LOCATION"),
+            text_of(event, "DESCRIPTION"),
+        )
+    };
+    let update_facility = |input: Value| {
+        app.graphql(
+            Some(&manager),
+            "mutation($id: ID!, $input: FacilityInput!) { updateFacility(id: $id, input: $input) { id } }",
+            json!({ "id": facility, "input": crate::helpers::facility_input(input) }),
+        )
+    };
+    let rules = json!({ "slotGranularityMinutes": 30, "approvalRequired": false });
+    let (sequence, location, _) = shown(&fetch(&app, &path, &[]).await.text);
+    assert_eq!(sequence, "0");
+    assert!(location.starts_with("Kerhohuone, "), "{location}");
+
+    // A change calendars do not show leaves the booking as it was.
+    update_facility(json!({ "capacity": 45, "rules": rules })).await;
+    assert_eq!(shown(&fetch(&app, &path, &[]).await.text).0, "0");
+
+    update_facility(json!({ "capacity": 45, "rules": rules, "name": { "fi": "Martta-sali" } }))
+        .await;
+    let (sequence, location, _) = shown(&fetch(&app, &path, &[]).await.text);
+    assert_eq!(sequence, "1", "a new LOCATION is a new revision");
+    assert!(location.starts_with("Martta-sali, "), "{location}");
+
+    let coordinator = app.coordinator().await;
+    app.graphql(
+        Some(&coordinator),
+        "mutation($id: ID!, $input: OrganisationInput!) { updateOrganisation(id: $id, input: $input) { id } }",
+        json!({ "id": ngo, "input": { "kind": "NGO", "name": { "fi": "Lahden Martat ry" }, "municipality": "Lahti" } }),
+    )
+    .await;
+    let (sequence, _, description) = shown(&fetch(&app, &path, &[]).await.text);
+    assert_eq!(sequence, "2", "a renamed booker is a new revision");
+    assert!(description.contains("Lahden Martat ry"), "{description}");
+}
+
+fn text_of(event: &IcalEvent, name: &str) -> String {
+    text(event, name).unwrap_or_else(|| panic!("{name}"))
+}
