@@ -47,16 +47,7 @@ pub async fn bookable(app: &TestApp, rules: Value) -> (String, String, String, S
             json!({ "rules": all_rules, "capacity": 40 }),
         )
         .await;
-    let hours: Vec<Value> = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
-        .iter()
-        .map(|d| json!({ "weekday": d, "opens": "00:00", "closes": "24:00" }))
-        .collect();
-    app.graphql(
-        Some(&manager),
-        "mutation($id: ID!, $hours: [OpeningIntervalInput!]!) { setOpeningHours(facilityId: $id, hours: $hours) { id } }",
-        json!({ "id": facility, "hours": hours }),
-    )
-    .await;
+    app.open_daily(&manager, &facility, "00:00", "24:00").await;
     (facility, ngo, booker, manager)
 }
 
@@ -251,11 +242,7 @@ async fn closed_hours_and_closures_refuse_bookings() {
     let app = spawn_app().await;
     let (facility, ngo, booker, manager) = bookable(&app, json!({})).await;
     let day = day_ahead(10);
-    let hours: Vec<Value> = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
-        .iter()
-        .map(|d| json!({ "weekday": d, "opens": "08:00", "closes": "21:00" }))
-        .collect();
-    app.graphql(Some(&manager), "mutation($id: ID!, $hours: [OpeningIntervalInput!]!) { setOpeningHours(facilityId: $id, hours: $hours) { id } }", json!({ "id": facility, "hours": hours })).await;
+    app.open_daily(&manager, &facility, "08:00", "21:00").await;
     app.graphql(
         Some(&manager),
         "mutation($id: ID!, $e: [DateExceptionInput!]!) { setDateExceptions(facilityId: $id, exceptions: $e) { id } }",
@@ -647,12 +634,8 @@ async fn booking_the_whole_holds_its_parts_and_a_part_holds_the_whole() {
         .as_str()
         .unwrap()
         .to_string();
-    let hours: Vec<Value> = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
-        .iter()
-        .map(|d| json!({ "weekday": d, "opens": "00:00", "closes": "24:00" }))
-        .collect();
     for id in [&east, &west] {
-        app.graphql(Some(&manager), "mutation($id: ID!, $hours: [OpeningIntervalInput!]!) { setOpeningHours(facilityId: $id, hours: $hours) { id } }", json!({ "id": id, "hours": hours })).await;
+        app.open_daily(&manager, id, "00:00", "24:00").await;
     }
     let error = app
         .graphql_error(
@@ -765,11 +748,7 @@ async fn availability_subtracts_bookings_with_buffers_in_local_time() {
     let app = spawn_app().await;
     let (facility, ngo, booker, manager) =
         bookable(&app, json!({ "bufferBeforeMinutes": 30 })).await;
-    let hours: Vec<Value> = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
-        .iter()
-        .map(|d| json!({ "weekday": d, "opens": "08:00", "closes": "21:00" }))
-        .collect();
-    app.graphql(Some(&manager), "mutation($id: ID!, $hours: [OpeningIntervalInput!]!) { setOpeningHours(facilityId: $id, hours: $hours) { id } }", json!({ "id": facility, "hours": hours })).await;
+    app.open_daily(&manager, &facility, "08:00", "21:00").await;
     let day = day_ahead(10);
     app.graphql(
         Some(&booker),
@@ -873,16 +852,7 @@ async fn a_booking_is_checked_against_the_facilitys_rules_as_they_are_now() {
     app.graphql(Some(&booker), CREATE, evening("T18:00", "T19:00"))
         .await;
     // The hall now closes at 16 every day: the next booking of the evening is refused.
-    let hours: Vec<Value> = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
-        .iter()
-        .map(|d| json!({ "weekday": d, "opens": "08:00", "closes": "16:00" }))
-        .collect();
-    app.graphql(
-        Some(&manager),
-        "mutation($id: ID!, $hours: [OpeningIntervalInput!]!) { setOpeningHours(facilityId: $id, hours: $hours) { id } }",
-        json!({ "id": facility, "hours": hours }),
-    )
-    .await;
+    app.open_daily(&manager, &facility, "08:00", "16:00").await;
     let error = app
         .graphql_error(Some(&booker), CREATE, evening("T19:00", "T20:00"))
         .await;

@@ -249,6 +249,20 @@ impl TestApp {
             .to_string()
     }
 
+    /// Opens `facility` from `opens` to `closes` every day of the week.
+    pub async fn open_daily(&self, manager: &str, facility: &str, opens: &str, closes: &str) {
+        let hours: Vec<Value> = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
+            .iter()
+            .map(|d| json!({ "weekday": d, "opens": opens, "closes": closes }))
+            .collect();
+        self.graphql(
+            Some(manager),
+            "mutation($id: ID!, $hours: [OpeningIntervalInput!]!) { setOpeningHours(facilityId: $id, hours: $hours) { id } }",
+            json!({ "id": facility, "hours": hours }),
+        )
+        .await;
+    }
+
     /// The number of SQL statements the server has run so far (from `/metrics`).
     pub async fn query_count(&self) -> u64 {
         let text = self

@@ -7,19 +7,6 @@ const BOOK: &str =
     "mutation($input: CreateBookingInput!) { createBooking(input: $input) { id priceCents } }";
 const EVENT: &str = "mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }";
 
-async fn open_around_the_clock(app: &TestApp, manager: &str, facility: &str) {
-    let hours: Vec<Value> = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
-        .iter()
-        .map(|d| json!({ "weekday": d, "opens": "00:00", "closes": "24:00" }))
-        .collect();
-    app.graphql(
-        Some(manager),
-        "mutation($id: ID!, $hours: [OpeningIntervalInput!]!) { setOpeningHours(facilityId: $id, hours: $hours) { id } }",
-        json!({ "id": facility, "hours": hours }),
-    )
-    .await;
-}
-
 async fn book(
     app: &TestApp,
     token: &str,
@@ -126,8 +113,10 @@ async fn fixed_data(app: &TestApp) -> String {
             json!({ "name": { "fi": "Tupa" }, "municipality": "Hollola", "postalCode": "15870", "rules": rules }),
         )
         .await;
-    open_around_the_clock(app, &lahti_manager, &sali).await;
-    open_around_the_clock(app, &region_manager, &tupa).await;
+    app.open_daily(&lahti_manager, &sali, "00:00", "24:00")
+        .await;
+    app.open_daily(&region_manager, &tupa, "00:00", "24:00")
+        .await;
 
     let run = app
         .graphql(
