@@ -2,28 +2,15 @@
 //! when those change, the bookings and events that calendars show with them grow their
 //! `SEQUENCE` and last change, so subscribers and invitations pick up the new text.
 use chrono::{DateTime, Utc};
-use entity::{booking, event, event_booking, event_cohost};
+use entity::{booking, event, event_cohost};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
+use super::events::held_at;
 use crate::domain::booking::BookingStatus;
 use crate::domain::event::{CohostStatus, EventStatus};
 use crate::domain::ids::{FacilityId, OrganisationId};
 use crate::error::AppResult;
-
-/// The events with a venue booking at `facility`.
-fn events_held_at(facility: FacilityId) -> SelectStatement {
-    Query::select()
-        .column((event_booking::Entity, event_booking::Column::EventId))
-        .from(event_booking::Entity)
-        .inner_join(
-            booking::Entity,
-            Expr::col((booking::Entity, booking::Column::Id))
-                .equals((event_booking::Entity, event_booking::Column::BookingId)),
-        )
-        .and_where(booking::Column::FacilityId.eq(facility.0))
-        .to_owned()
-}
 
 /// The events `organisation` co-hosts.
 fn events_cohosted_by(organisation: OrganisationId) -> SelectStatement {
@@ -79,7 +66,7 @@ pub async fn facility_place_changed(
     revise(
         db,
         Condition::all().add(booking::Column::FacilityId.eq(facility.0)),
-        Condition::all().add(event::Column::Id.in_subquery(events_held_at(facility))),
+        Condition::all().add(event::Column::Id.in_subquery(held_at(facility))),
         now,
     )
     .await

@@ -1063,6 +1063,13 @@ async fn a_draft_or_private_event_shows_on_its_hall_only_as_busy_time() {
     let app = crate::helpers::spawn_app().await;
     let (hall, ngo, booker, _) = bookable(&app, json!({})).await;
     let day = crate::bookings::day_ahead(20);
+    let details = json!({
+        "title": { "fi": "Yllätysjuhla" },
+        "summary": { "fi": "Kukaan ei saa tietää" },
+        "themes": ["PARTICIPATION_AND_COMMUNITY"],
+        "targetGroups": ["OLDER_PEOPLE_AND_FAMILY_CARERS"],
+        "isFree": true
+    });
     let created = app
         .graphql(
             Some(&booker),
@@ -1073,13 +1080,7 @@ async fn a_draft_or_private_event_shows_on_its_hall_only_as_busy_time() {
                 "venues": [{ "facilityId": hall, "attendees": 20 }],
                 "visibility": "PUBLIC",
                 "publish": false,
-                "details": {
-                    "title": { "fi": "Yllätysjuhla" },
-                    "summary": { "fi": "Kukaan ei saa tietää" },
-                    "themes": ["PARTICIPATION_AND_COMMUNITY"],
-                    "targetGroups": ["OLDER_PEOPLE_AND_FAMILY_CARERS"],
-                    "isFree": true
-                }
+                "details": details
             } }),
         )
         .await;
@@ -1112,13 +1113,7 @@ async fn a_draft_or_private_event_shows_on_its_hall_only_as_busy_time() {
         Some(&booker),
         "mutation($id: ID!, $details: EventDetailsInput!) {
             updateEvent(id: $id, visibility: PRIVATE, details: $details) { id } }",
-        json!({ "id": id, "details": {
-            "title": { "fi": "Yllätysjuhla" },
-            "summary": { "fi": "Kukaan ei saa tietää" },
-            "themes": ["PARTICIPATION_AND_COMMUNITY"],
-            "targetGroups": ["OLDER_PEOPLE_AND_FAMILY_CARERS"],
-            "isFree": true
-        } }),
+        json!({ "id": id, "details": details }),
     )
     .await;
     let etag = published.header("etag").expect("an ETag");

@@ -17,7 +17,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use entity::{booking, event, event_booking, event_cohost, event_occurrence};
 use enumflags2::BitFlags;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
@@ -463,6 +463,20 @@ pub struct VenueBooking {
     pub occurrence_id: i64,
     /// The booking.
     pub booking: Booking,
+}
+
+/// The events with a venue booking at `facility`.
+pub(in crate::service) fn held_at(facility: FacilityId) -> SelectStatement {
+    Query::select()
+        .column((event_booking::Entity, event_booking::Column::EventId))
+        .from(event_booking::Entity)
+        .inner_join(
+            booking::Entity,
+            Expr::col((booking::Entity, booking::Column::Id))
+                .equals((event_booking::Entity, event_booking::Column::BookingId)),
+        )
+        .and_where(booking::Column::FacilityId.eq(facility.0))
+        .to_owned()
 }
 
 /// The venue bookings of these events, by start.
