@@ -12,6 +12,7 @@ use crate::domain::event::EventStatus;
 use crate::domain::local_time::resolve_rfc5545;
 use crate::domain::localized::Language;
 use crate::domain::recurrence::expand;
+use crate::domain::time_range::TimeRange;
 use crate::error::{AppError, AppResult};
 use crate::service::events::{Event, Occurrence};
 
@@ -168,33 +169,33 @@ impl EventCalendar<'_> {
         }
     }
 
-    fn occurrence_item(
+    /// The item of one occurrence of `event` (`recurrence_id` within a series) at `range`.
+    fn item(
         &self,
         event: &Event,
-        occurrence: &Occurrence,
+        recurrence_id: Option<NaiveDateTime>,
+        range: &TimeRange,
+        status: EventStatus,
+        reason: Option<&str>,
         setting: &EventSetting,
     ) -> CalendarItem {
         CalendarItem {
             uid: self.installation.uid("event", event.id.0),
-            recurrence_id: occurrence.recurrence_id,
+            recurrence_id,
             sequence: event.sequence,
             // Changes of occurrences touch the event, so its last change covers them.
             changed: event.updated_at,
             created: event.created_at,
             zone: event.schedule.zone,
-            start: occurrence.range.start(),
-            end: occurrence.range.end(),
+            start: range.start(),
+            end: range.end(),
             recurrence: None,
-            content: self.content(
-                event,
-                event.occurrence_status(occurrence),
-                event.occurrence_reason(occurrence),
-                setting,
-            ),
+            content: self.content(event, status, reason, setting),
         }
     }
 
-    /// The items of `event` with its `occurrences` (all of them).
+    /// The items of `event`: a single event's one item (its row is its occurrence), or a
+    /// recurring event's master and overrides, from its `occurrences` (all of them).
     pub fn items(
         &self,
         event: &Event,
@@ -203,10 +204,14 @@ impl EventCalendar<'_> {
     ) -> AppResult<Vec<CalendarItem>> {
         let schedule = &event.schedule;
         let Some(recurrence) = &schedule.recurrence else {
-            return occurrences
-                .iter()
-                .map(|o| Ok(self.occurrence_item(event, o, setting)))
-                .collect();
+            return Ok(vec![self.item(
+                event,
+                None,
+                &schedule.first,
+                event.status,
+                event.status_reason.as_deref(),
+                setting,
+            )]);
         };
         let zone = schedule.zone;
         let first_local = schedule.first.start().with_timezone(&zone).naive_local();
@@ -220,8 +225,17 @@ impl EventCalendar<'_> {
         let rows: HashMap<NaiveDateTime, CalendarItem> = occurrences
             .iter()
             .filter_map(|o| {
-                o.recurrence_id
-                    .map(|local| (local, self.occurrence_item(event, o, setting)))
+                o.recurrence_id.map(|local| {
+                    let item = self.item(
+                        event,
+                        Some(local),
+                        &o.range,
+                        event.occurrence_status(o),
+                        event.occurrence_reason(o),
+                        setting,
+                    );
+                    (local, item)
+                })
             })
             .collect();
         let start = resolve_rfc5545(first_local, zone)

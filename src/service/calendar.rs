@@ -7,15 +7,18 @@ use entity::{
     app_user, booking, booking_series, calendar_feed, event, event_booking, facility, installation,
     organisation,
 };
+use futures::{StreamExt, TryStreamExt};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, QuerySelect, Set, StreamTrait,
 };
 
 use super::bookings::series::{Series, to_series};
 use super::bookings::{Booking, to_booking};
-use super::events::{Event, EventFilter, Occurrence, grouped, hosts_of, occurrences_of, to_event};
+use super::events::{
+    Event, EventFilter, Occurrence, grouped, held_at, hosts_of, occurrences_of, to_event,
+};
 use super::facilities::{self, Facility, to_facility};
 use super::organisations::{self, Organisation, to_organisation};
 use super::users::{self, new_secret};
@@ -337,20 +340,7 @@ fn event_ids(events: &EventSelection, window: FeedWindow) -> SelectStatement {
         )
         .to_owned();
     if let Some(venue) = events.venue {
-        ids.and_where(
-            event::Column::Id.in_subquery(
-                Query::select()
-                    .column((event_booking::Entity, event_booking::Column::EventId))
-                    .from(event_booking::Entity)
-                    .inner_join(
-                        booking::Entity,
-                        Expr::col((booking::Entity, booking::Column::Id))
-                            .equals((event_booking::Entity, event_booking::Column::BookingId)),
-                    )
-                    .and_where(booking::Column::FacilityId.eq(venue.0))
-                    .to_owned(),
-            ),
-        );
+        ids.and_where(event::Column::Id.in_subquery(held_at(venue)));
     }
     ids
 }
@@ -453,7 +443,7 @@ async fn feed_bookings(
 pub struct FeedEvents {
     /// The events, by id.
     pub events: Vec<Event>,
-    /// All occurrences of each event, by start.
+    /// All occurrences of each recurring event, by start.
     pub occurrences: HashMap<EventId, Vec<Occurrence>>,
     /// The co-hosts that accepted, by event, in the order they were invited.
     pub cohosts: HashMap<EventId, Vec<OrganisationId>>,
@@ -468,20 +458,27 @@ pub struct FeedEvents {
 /// The events of the feed in `window`, in six queries: the selection is evaluated once,
 /// the rest is read by the events' ids.
 async fn feed_events(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + StreamTrait),
     events: &EventSelection,
     window: FeedWindow,
 ) -> AppResult<FeedEvents> {
-    let rows = event::Entity::find()
+    // Streamed, so that no row or model is kept beside its event.
+    let rows: Vec<Event> = event::Entity::find()
         .filter(event::Column::Id.in_subquery(event_ids(events, window)))
         .order_by_asc(event::Column::Id)
-        .all(db)
+        .stream(db)
         .await?
-        .into_iter()
-        .map(to_event)
-        .collect::<AppResult<Vec<_>>>()?;
+        .map(|row| to_event(row?))
+        .try_collect()
+        .await?;
     let ids: Vec<EventId> = rows.iter().map(|e| e.id).collect();
-    let occurrences = occurrences_of(db, &ids, None).await?;
+    // A single event's row is its one occurrence; only series need theirs.
+    let series: Vec<EventId> = rows
+        .iter()
+        .filter(|e| e.schedule.recurrence.is_some())
+        .map(|e| e.id)
+        .collect();
+    let occurrences = occurrences_of(db, &series, None).await?;
     let cohosts: HashMap<EventId, Vec<OrganisationId>> =
         hosts_of(db, &rows.iter().collect::<Vec<_>>())
             .await?
@@ -546,7 +543,7 @@ pub struct FeedData {
 
 /// The data of the feed in `window`, in a constant number of queries (at most ten).
 pub async fn feed_data(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + StreamTrait),
     query: &FeedQuery,
     window: FeedWindow,
 ) -> AppResult<FeedData> {
