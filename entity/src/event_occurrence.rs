@@ -1,7 +1,7 @@
 //! One time an event takes place; a single event has one, a recurring one many.
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "event_occurrence")]
 pub struct Model {
     #[sea_orm(primary_key)]

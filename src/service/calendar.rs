@@ -7,7 +7,6 @@ use entity::{
     app_user, booking, booking_series, calendar_feed, event, event_booking, facility, installation,
     organisation,
 };
-use futures::{StreamExt, TryStreamExt};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
@@ -21,6 +20,7 @@ use super::events::{
 };
 use super::facilities::{self, Facility, to_facility};
 use super::organisations::{self, Organisation, to_organisation};
+use super::packed;
 use super::users::{self, new_secret};
 use crate::domain::booking::BookingStatus;
 use crate::domain::event::EventStatus;
@@ -462,15 +462,13 @@ async fn feed_events(
     events: &EventSelection,
     window: FeedWindow,
 ) -> AppResult<FeedEvents> {
-    // Streamed, so that no row or model is kept beside its event.
-    let rows: Vec<Event> = event::Entity::find()
-        .filter(event::Column::Id.in_subquery(event_ids(events, window)))
-        .order_by_asc(event::Column::Id)
-        .stream(db)
-        .await?
-        .map(|row| to_event(row?))
-        .try_collect()
-        .await?;
+    let mut rows = packed::read(
+        db,
+        event::Entity::find().filter(event::Column::Id.in_subquery(event_ids(events, window))),
+        to_event,
+    )
+    .await?;
+    rows.sort_by_key(|e| e.id);
     let ids: Vec<EventId> = rows.iter().map(|e| e.id).collect();
     // A single event's row is its one occurrence; only series need theirs.
     let series: Vec<EventId> = rows

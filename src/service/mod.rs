@@ -11,6 +11,7 @@ pub mod notifications;
 pub mod opening_hours;
 pub mod organisations;
 pub mod outbox;
+pub mod packed;
 pub mod pagination;
 pub mod report;
 pub mod revisions;

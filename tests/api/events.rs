@@ -816,3 +816,56 @@ async fn every_published_event_has_a_public_page_in_three_languages() {
     let (status, _) = get(format!("{}/events/ei-ole-1", app.address), None).await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn a_packed_read_gives_the_events_a_row_by_row_read_gives() {
+    use entity::event;
+    use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, QueryOrder};
+    let app = spawn_app().await;
+    let (hall, martat, martta, _) = bookable(&app, json!({})).await;
+    create(
+        &app,
+        &martta,
+        in_facility(&martat, &hall, day_ahead(12), "Kevätkonsertti"),
+    )
+    .await;
+    let db = &app.state.db;
+    let first = event::Entity::find()
+        .one(db)
+        .await
+        .expect("read")
+        .expect("the event");
+    // Enough rows for three packs, with booleans, floats, absent texts and times varied.
+    let copies: Vec<event::ActiveModel> = (1..=2_400)
+        .map(|i: i64| {
+            let mut copy = first.clone();
+            copy.id = first.id + i;
+            copy.slug = format!("{}-{i}", first.slug);
+            copy.is_free = i % 2 == 0;
+            copy.latitude = (i % 5 != 0).then_some(60.0 + i as f64 / 997.0);
+            copy.title_sv = (i % 3 == 0).then(|| format!("Konsert {i}, \"ny\" \\ rad\ntvå"));
+            copy.starts_at = first.starts_at + chrono::Duration::microseconds(i * 1_001);
+            copy.published_at = None;
+            copy.into_active_model().reset_all()
+        })
+        .collect();
+    for chunk in copies.chunks(200) {
+        event::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await
+            .expect("insert copies");
+    }
+    let mut packed = yhteistila::service::packed::read(db, event::Entity::find(), Ok)
+        .await
+        .expect("packed read");
+    packed.sort_by_key(|m| m.id);
+    let by_rows = event::Entity::find()
+        .order_by_asc(event::Column::Id)
+        .all(db)
+        .await
+        .expect("row by row");
+    assert_eq!(packed.len(), 2_401);
+    for (packed, by_rows) in packed.iter().zip(&by_rows) {
+        assert_eq!(packed, by_rows);
+    }
+}

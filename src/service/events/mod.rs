@@ -20,13 +20,14 @@ use enumflags2::BitFlags;
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set, StreamTrait, TransactionTrait,
 };
 
 use super::bookings::series::{self as booking_series, LOCAL_FORMAT, SeriesError, SeriesRequest};
 use super::bookings::{self, Booking, BookingDetails, BookingRequest, RuleContext, occupancy};
 use super::facilities::{self, Facility};
 use super::organisations;
+use super::packed;
 use crate::domain::contact::WebAddress;
 use crate::domain::event::{
     AgeRange, CohostStatus, EventHosts, EventSpec, EventStatus, EventVisibility, ExternalPlace,
@@ -429,7 +430,7 @@ pub async fn hosts(db: &impl ConnectionTrait, event: &Event) -> AppResult<EventH
 
 /// The occurrences of these events, by start; only those overlapping `window` if given.
 pub async fn occurrences_of(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + StreamTrait),
     events: &[EventId],
     window: Option<&TimeRange>,
 ) -> AppResult<HashMap<EventId, Vec<Occurrence>>> {
@@ -441,17 +442,14 @@ pub async fn occurrences_of(
             .filter(event_occurrence::Column::StartsAt.lt(window.end()));
     }
     let mut found: HashMap<EventId, Vec<Occurrence>> = HashMap::new();
-    for row in select
-        .order_by_asc(event_occurrence::Column::StartsAt)
-        .order_by_asc(event_occurrence::Column::Id)
-        .all(db)
-        .await?
-    {
-        let occurrence = to_occurrence(row)?;
+    for occurrence in packed::read(db, select, to_occurrence).await? {
         found
             .entry(occurrence.event_id)
             .or_default()
             .push(occurrence);
+    }
+    for occurrences in found.values_mut() {
+        occurrences.sort_by_key(|o| (o.range.start(), o.id));
     }
     Ok(found)
 }

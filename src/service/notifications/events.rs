@@ -2,7 +2,7 @@
 //! the admins of its co-hosts when it changes in a way a calendar shows or is cancelled.
 use chrono::{DateTime, Utc};
 use entity::event_cohost;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, StreamTrait};
 
 use super::{calendar_part, members_with};
 use crate::domain::event::{CohostStatus, EventStatus};
@@ -25,7 +25,7 @@ use crate::service::{facilities, organisations};
 
 /// Writes the invitation to co-host `event` to the admins of `organisation`.
 pub async fn cohost_invited(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + StreamTrait),
     event: &Event,
     organisation: OrganisationId,
     now: DateTime<Utc>,
@@ -37,7 +37,7 @@ pub async fn cohost_invited(
 /// no calendar would show the change (its sequence stayed), that it was cancelled, or
 /// that it changed.
 pub async fn event_changed(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + StreamTrait),
     before: &Event,
     after: &Event,
     now: DateTime<Utc>,
@@ -62,7 +62,7 @@ pub async fn event_changed(
 }
 
 async fn write(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + StreamTrait),
     event: &Event,
     kind: MessageKind,
     organisations: &[OrganisationId],
@@ -96,7 +96,7 @@ async fn write(
 /// What a message about `event` says, in `language`: its times still on, its place (the
 /// first venue's facility, or the place it names, or its online address) and organiser.
 async fn payload(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + StreamTrait),
     event: &Event,
     language: Language,
 ) -> AppResult<Payload> {
@@ -178,7 +178,7 @@ async fn payload(
 /// The calendar part of a message about event `id`: its calendar object as it is now (the
 /// feeds' items), or for a cancellation the cancelled event itself.
 pub(super) async fn invitation(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + StreamTrait),
     id: EventId,
     invitation: Invitation,
     message: &OutboxMessage,

@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use entity::{app_user, booking, booking_history, membership};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, StreamTrait};
 
 use super::bookings::series::{self, SeriesOccurrence};
 use super::bookings::{Booking, Transition, to_booking};
@@ -400,7 +400,7 @@ pub async fn schedule_reminders(
 /// is called off: the whole series, or the cancelled occurrences by their `RECURRENCE-ID`.
 /// An invitation whose bookings have all been called off meanwhile becomes a cancellation.
 pub async fn invitation(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + StreamTrait),
     message: &OutboxMessage,
     organizer: &Party,
     base_url: &str,
