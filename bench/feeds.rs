@@ -212,6 +212,11 @@ async fn seed(db: &impl ConnectionTrait, organiser: i64, user: i64, specs: &[Spe
                 .expect("insert occurrences");
         }
     }
+    // As autovacuum (PostgreSQL) would soon after such an insert: the planner gets the
+    // tables' statistics instead of guessing from empty ones.
+    db.execute_unprepared("ANALYZE")
+        .await
+        .expect("analyze the seeded tables");
 }
 
 /// The same events for Python, as JSON.

@@ -7,7 +7,7 @@ use entity::{
     app_user, booking, booking_series, calendar_feed, event, event_booking, facility, installation,
     organisation,
 };
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
     QueryOrder, QuerySelect, Set, StreamTrait,
@@ -16,7 +16,7 @@ use sea_orm::{
 use super::bookings::series::{Series, to_series};
 use super::bookings::{Booking, to_booking};
 use super::events::{
-    Event, EventFilter, Occurrence, grouped, held_at, hosts_of, occurrences_of, to_event,
+    Event, EventFilter, Occurrence, held_at, hosts_of, matching, occurrences_of, to_event,
 };
 use super::facilities::{self, Facility, to_facility};
 use super::organisations::{self, Organisation, to_organisation};
@@ -214,7 +214,7 @@ async fn event_fingerprint(
             Expr::col((organisation::Entity, organisation::Column::Id))
                 .equals((event::Entity, event::Column::OrganiserId)),
         )
-        .and_where(event::Column::Id.in_subquery(event_ids(events, window)))
+        .cond_where(selected(events, window))
         .to_owned();
     read_fingerprint(db, &statement).await
 }
@@ -316,33 +316,30 @@ pub struct EventSelection {
     pub venue: Option<FacilityId>,
 }
 
-/// The ids of the selected events: listed by the filter in the window, cancelled ones only
-/// while they are recent, held at the venue if one is given.
-fn event_ids(events: &EventSelection, window: FeedWindow) -> SelectStatement {
+/// The selected events: listed by the filter in the window, cancelled ones only while
+/// they are recent, held at the venue if one is given.
+fn selected(events: &EventSelection, window: FeedWindow) -> Condition {
     let mut filter = events.filter.clone();
     filter.from = window.from;
     filter.to = Some(window.until);
-    let mut ids = Query::select()
+    let mut selected = Condition::all().add(matching(&filter)).add(
+        Condition::any()
+            .add(event::Column::Status.ne(EventStatus::Cancelled.as_ref()))
+            .add(event::Column::UpdatedAt.gte(window.cancelled_since)),
+    );
+    if let Some(venue) = events.venue {
+        selected = selected.add(event::Column::Id.in_subquery(held_at(venue)));
+    }
+    selected
+}
+
+/// The ids of the [`selected`] events.
+fn event_ids(events: &EventSelection, window: FeedWindow) -> SelectStatement {
+    Query::select()
         .column((event::Entity, event::Column::Id))
         .from(event::Entity)
-        .and_where(
-            event::Column::Id.in_subquery(
-                Query::select()
-                    .column(Alias::new("id"))
-                    .from_subquery(grouped(&filter), Alias::new("matching"))
-                    .to_owned(),
-            ),
-        )
-        .cond_where(
-            Condition::any()
-                .add(event::Column::Status.ne(EventStatus::Cancelled.as_ref()))
-                .add(event::Column::UpdatedAt.gte(window.cancelled_since)),
-        )
-        .to_owned();
-    if let Some(venue) = events.venue {
-        ids.and_where(event::Column::Id.in_subquery(held_at(venue)));
-    }
-    ids
+        .cond_where(selected(events, window))
+        .to_owned()
 }
 
 /// The fingerprints of the feed's bookings and events.
@@ -464,7 +461,7 @@ async fn feed_events(
 ) -> AppResult<FeedEvents> {
     let mut rows = packed::read(
         db,
-        event::Entity::find().filter(event::Column::Id.in_subquery(event_ids(events, window))),
+        event::Entity::find().filter(selected(events, window)),
         to_event,
     )
     .await?;

@@ -119,47 +119,30 @@ fn accessible(bits: i64) -> Cond {
         )
 }
 
-/// The grouped statement: matching events with their first start in the window.
-pub(in crate::service) fn grouped(filter: &EventFilter) -> SelectStatement {
-    let first_start = Func::min(Expr::col((
-        event_occurrence::Entity,
-        event_occurrence::Column::StartsAt,
-    )));
-    let mut query = Query::select()
-        .column((event::Entity, event::Column::Id))
-        .expr_as(first_start, Alias::new("first_start"))
-        .from(event::Entity)
-        .inner_join(
-            event_occurrence::Entity,
-            Expr::col((event_occurrence::Entity, event_occurrence::Column::EventId))
-                .equals((event::Entity, event::Column::Id)),
-        )
-        .and_where(
-            Expr::col((event_occurrence::Entity, event_occurrence::Column::EndsAt)).gt(filter.from),
-        )
-        .group_by_col((event::Entity, event::Column::Id))
-        .to_owned();
+/// Occurrences in the filter's window.
+fn in_window(filter: &EventFilter) -> Cond {
+    let column = |c: event_occurrence::Column| Expr::col((event_occurrence::Entity, c));
+    let mut window = Cond::all().add(column(event_occurrence::Column::EndsAt).gt(filter.from));
     if let Some(to) = filter.to {
-        query.and_where(
-            Expr::col((event_occurrence::Entity, event_occurrence::Column::StartsAt)).lt(to),
-        );
+        window = window.add(column(event_occurrence::Column::StartsAt).lt(to));
     }
+    window
+}
+
+/// What `filter` asks of an event besides its time: audience, place, themes, hosts, text.
+fn matches(filter: &EventFilter) -> Cond {
     let column = |c: event::Column| Expr::col((event::Entity, c));
-    match filter.hosted_by_members_of {
-        Some(organisation) => {
-            query.cond_where(hosted_by(
-                organisation,
-                &[CohostStatus::Accepted, CohostStatus::Invited],
-            ));
-        }
-        None => {
-            query
-                .and_where(column(event::Column::Visibility).eq(EventVisibility::Public.as_ref()))
-                .and_where(column(event::Column::Publication).eq(Publication::Published.as_ref()));
-        }
-    }
+    let mut matches = match filter.hosted_by_members_of {
+        Some(organisation) => Cond::all().add(hosted_by(
+            organisation,
+            &[CohostStatus::Accepted, CohostStatus::Invited],
+        )),
+        None => Cond::all()
+            .add(column(event::Column::Visibility).eq(EventVisibility::Public.as_ref()))
+            .add(column(event::Column::Publication).eq(Publication::Published.as_ref())),
+    };
     if let Some(code) = &filter.municipality_code {
-        query.and_where(column(event::Column::MunicipalityCode).eq(code.as_str()));
+        matches = matches.add(column(event::Column::MunicipalityCode).eq(code.as_str()));
     }
     for (c, bits) in [
         (event::Column::Themes, i64::from(filter.themes.bits())),
@@ -170,23 +153,60 @@ pub(in crate::service) fn grouped(filter: &EventFilter) -> SelectStatement {
         (event::Column::Languages, i64::from(filter.languages.bits())),
     ] {
         if bits != 0 {
-            query.and_where(column(c).bit_and(bits).ne(0));
+            matches = matches.add(column(c).bit_and(bits).ne(0));
         }
     }
     if let Some(host) = filter.host {
-        query.cond_where(hosted_by(host, &[CohostStatus::Accepted]));
+        matches = matches.add(hosted_by(host, &[CohostStatus::Accepted]));
     }
     if filter.free_only {
-        query.and_where(column(event::Column::IsFree).eq(true));
+        matches = matches.add(column(event::Column::IsFree).eq(true));
     }
     let bits = i64::from(filter.accessibility.bits());
     if bits != 0 {
-        query.cond_where(accessible(bits));
+        matches = matches.add(accessible(bits));
     }
     if let Some(text) = &filter.text {
-        query.cond_where(text_condition(event::Column::SearchText, text));
+        matches = matches.add(text_condition(event::Column::SearchText, text));
     }
-    query
+    matches
+}
+
+/// The grouped statement: matching events with their first start in the window.
+fn grouped(filter: &EventFilter) -> SelectStatement {
+    let first_start = Func::min(Expr::col((
+        event_occurrence::Entity,
+        event_occurrence::Column::StartsAt,
+    )));
+    Query::select()
+        .column((event::Entity, event::Column::Id))
+        .expr_as(first_start, Alias::new("first_start"))
+        .from(event::Entity)
+        .inner_join(
+            event_occurrence::Entity,
+            Expr::col((event_occurrence::Entity, event_occurrence::Column::EventId))
+                .equals((event::Entity, event::Column::Id)),
+        )
+        .cond_where(in_window(filter))
+        .cond_where(matches(filter))
+        .group_by_col((event::Entity, event::Column::Id))
+        .to_owned()
+}
+
+/// The condition that an event matches `filter` (the same events [`list`] gives): its own
+/// columns checked once, then one probe of its occurrences for one in the window.
+pub(in crate::service) fn matching(filter: &EventFilter) -> Cond {
+    matches(filter).add(Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(event_occurrence::Entity)
+            .and_where(
+                Expr::col((event_occurrence::Entity, event_occurrence::Column::EventId))
+                    .equals((event::Entity, event::Column::Id)),
+            )
+            .cond_where(in_window(filter))
+            .to_owned(),
+    ))
 }
 
 /// One page of events matching `filter`, by their first start in the window then id,

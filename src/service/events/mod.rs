@@ -8,7 +8,7 @@ pub use changes::{
     EventUpdate, cancel, cancel_occurrence, move_occurrence, postpone, publish, reschedule, update,
 };
 pub use cohosts::{Cohost, answer_invitation, cohosts_of, invite_cohost, remove_cohost};
-pub(in crate::service) use listing::grouped;
+pub(in crate::service) use listing::matching;
 pub use listing::{EventFilter, ListedEvent, list};
 
 use std::collections::HashMap;
