@@ -4,16 +4,15 @@
 //! and none of them lets a CR or LF through unescaped: a line break in the output is
 //! always a line end of ours or a fold (CRLF followed by a space), so user text cannot
 //! start a property or a component of its own.
-use chrono::{DateTime, NaiveDateTime, Utc};
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Datelike, NaiveDateTime, Timelike, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::local_time::resolve_rfc5545;
 
 /// The longest line in octets, without its CRLF (RFC 5545 §3.1).
 const MAX_LINE_OCTETS: usize = 75;
-
-/// The form of a local date-time value, `19970714T133000`.
-const LOCAL_FORMAT: &str = "%Y%m%dT%H%M%S";
 
 /// Writes content lines into a string; each call writes one whole (folded) line.
 pub struct ContentWriter<'a> {
@@ -81,7 +80,7 @@ impl<'a> ContentWriter<'a> {
     /// A value that needs no TEXT escaping, with parameters.
     pub fn raw_with(&mut self, name: &'static str, params: &[Param<'_>], value: &str) {
         self.start(name, params);
-        self.line.extend(value.chars().filter(|c| !is_control(*c)));
+        push_clean(value, &mut self.line);
         self.finish();
     }
 
@@ -108,11 +107,14 @@ impl<'a> ContentWriter<'a> {
 
     /// Local date-times in `zone`, separated by commas (EXDATE).
     pub fn local_list(&mut self, name: &'static str, locals: &[NaiveDateTime], zone: Tz) {
-        let values: Vec<String> = locals
-            .iter()
-            .map(|l| l.format(LOCAL_FORMAT).to_string())
-            .collect();
-        self.raw_with(name, &[("TZID", zone.name())], &values.join(","));
+        self.start(name, &[("TZID", zone.name())]);
+        for (i, local) in locals.iter().enumerate() {
+            if i > 0 {
+                self.line.push(',');
+            }
+            push_date_time(local, &mut self.line);
+        }
+        self.finish();
     }
 
     fn start(&mut self, name: &'static str, params: &[Param<'_>]) {
@@ -140,47 +142,88 @@ pub fn reads_back(instant: DateTime<Utc>, zone: Tz) -> bool {
 
 /// A UTC date-time value, `19970714T173000Z`.
 pub fn utc_value(instant: DateTime<Utc>) -> String {
-    instant.format("%Y%m%dT%H%M%SZ").to_string()
+    let mut value = String::with_capacity(16);
+    push_date_time(&instant.naive_utc(), &mut value);
+    value.push('Z');
+    value
 }
 
-/// CONTROL in RFC 5545: everything below U+0020 except HTAB, and U+007F.
-fn is_control(c: char) -> bool {
-    (c.is_ascii_control() && c != '\t') || c == '\u{7f}'
+/// Appends the RFC 5545 form of a date-time without zone, `19970714T133000`.
+fn push_date_time(t: &NaiveDateTime, out: &mut String) {
+    // Writing into a String cannot fail.
+    let _ = write!(
+        out,
+        "{:04}{:02}{:02}T{:02}{:02}{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+}
+
+/// CONTROL in RFC 5545: every byte below 0x20 except HTAB, and 0x7F. All of them are
+/// ASCII, so they never sit inside a UTF-8 character.
+fn is_control(b: u8) -> bool {
+    (b.is_ascii_control() && b != b'\t') || b == 0x7f
+}
+
+/// Appends `value` with `replace` applied to each byte and the one after it: `Some(text)`
+/// puts `text` in the byte's place (only ASCII bytes may be replaced, so characters stay
+/// whole); the runs between are copied as they are.
+fn push_replacing(
+    value: &str,
+    out: &mut String,
+    replace: impl Fn(u8, Option<u8>) -> Option<&'static str>,
+) {
+    let bytes = value.as_bytes();
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if let Some(text) = replace(b, bytes.get(i + 1).copied()) {
+            out.push_str(&value[run..i]);
+            out.push_str(text);
+            run = i + 1;
+        }
+    }
+    out.push_str(&value[run..]);
+}
+
+/// Appends `value` without its control characters.
+fn push_clean(value: &str, out: &mut String) {
+    push_replacing(value, out, |b, _| is_control(b).then_some(""));
 }
 
 /// Escapes TEXT: backslash, semicolon, comma; a line break (LF, CRLF or a lone CR)
 /// becomes `\n`; other control characters are dropped.
 pub fn escape_text(value: &str, out: &mut String) {
-    let mut chars = value.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            ';' => out.push_str("\\;"),
-            ',' => out.push_str("\\,"),
-            '\n' => out.push_str("\\n"),
-            '\r' => {
-                chars.next_if_eq(&'\n');
-                out.push_str("\\n");
-            }
-            c if is_control(c) => {}
-            c => out.push(c),
-        }
-    }
+    push_replacing(value, out, |b, next| match b {
+        b'\\' => Some("\\\\"),
+        b';' => Some("\\;"),
+        b',' => Some("\\,"),
+        b'\n' => Some("\\n"),
+        // A CRLF is one break: its LF stands for it.
+        b'\r' if next == Some(b'\n') => Some(""),
+        b'\r' => Some("\\n"),
+        b if is_control(b) => Some(""),
+        _ => None,
+    });
 }
 
 /// Writes a parameter value: quoted when it holds `:`, `;` or `,`; a double quote (which
 /// no parameter value may hold) becomes a single one; control characters are dropped.
 fn quote_param(value: &str, out: &mut String) {
-    let clean = value
-        .chars()
-        .filter(|c| !is_control(*c))
-        .map(|c| if c == '"' { '\'' } else { c });
-    if value.contains([':', ';', ',']) {
+    let quoted = value.contains([':', ';', ',']);
+    if quoted {
         out.push('"');
-        out.extend(clean);
+    }
+    push_replacing(value, out, |b, _| match b {
+        b'"' => Some("'"),
+        b if is_control(b) => Some(""),
+        _ => None,
+    });
+    if quoted {
         out.push('"');
-    } else {
-        out.extend(clean);
     }
 }
 
@@ -354,7 +397,7 @@ mod tests {
                 .replace("\r\n", "\n")
                 .replace('\r', "\n")
                 .chars()
-                .filter(|c| *c == '\n' || !is_control(*c))
+                .filter(|c| *c == '\n' || !(c.is_ascii() && is_control(*c as u8)))
                 .collect();
             prop_assert_eq!(unescaped, expected);
         }
