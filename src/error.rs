@@ -66,6 +66,38 @@ impl AppError {
         }
     }
 
+    /// The error of one item of a list input, at `item` (e.g. `ids[2]`): the field `own`
+    /// (the item itself) becomes `item`, any other field is placed inside it.
+    pub fn at_field(self, own: &str, item: &str) -> Self {
+        let place = |field: String| {
+            if field == own {
+                item.to_string()
+            } else {
+                format!("{item}.{field}")
+            }
+        };
+        match self {
+            Self::Validation(mut v) => {
+                v.field = place(v.field);
+                Self::Validation(v)
+            }
+            Self::RuleViolations(violations) => Self::RuleViolations(
+                violations
+                    .into_iter()
+                    .map(|mut v| {
+                        v.field = place(v.field);
+                        v
+                    })
+                    .collect(),
+            ),
+            Self::Conflict { message, field } => Self::Conflict {
+                message,
+                field: Some(field.map_or_else(|| item.to_string(), place)),
+            },
+            other => other,
+        }
+    }
+
     /// An internal error from any cause; the cause is logged, not shown.
     pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self::Internal(cause.into())

@@ -501,6 +501,18 @@ impl BookingQuery {
 #[derive(Default)]
 pub struct BookingMutation;
 
+/// What `changeBookings` does to each booking.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::service::bookings::Transition")]
+pub enum BookingTransition {
+    /// Approve pending bookings (the rules are checked again).
+    Approve,
+    /// Turn pending bookings down.
+    Reject,
+    /// Cancel bookings.
+    Cancel,
+}
+
 async fn change(
     ctx: &Context<'_>,
     id: ID,
@@ -585,5 +597,40 @@ impl BookingMutation {
         reason: Option<String>,
     ) -> Result<Booking> {
         change(ctx, id, Transition::Cancel, reason).await
+    }
+
+    /// Approves, turns down or cancels up to 500 bookings in one change, as
+    /// `approveBooking`, `rejectBooking` and `cancelBooking` would each: all of them, or
+    /// none when one cannot change (the error's field is `ids[i]`). Each booker gets one
+    /// message for their bookings at one facility, however many there are.
+    async fn change_bookings(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+        transition: BookingTransition,
+        reason: Option<String>,
+    ) -> Result<Vec<Booking>> {
+        let user = actor(ctx)?.user_id;
+        let ids = ids
+            .iter()
+            .enumerate()
+            .map(|(at, id)| parse_id(&format!("ids[{at}]"), id))
+            .collect::<Result<Vec<_>, _>>()?;
+        let reason = optional_text("reason", reason, 2000)?;
+        let transition = Transition::from(transition);
+        if transition == Transition::Reject && reason.is_none() {
+            return Err(
+                ValidationError::new("reason", "REASON_REQUIRED", "tell the bookers why").into(),
+            );
+        }
+        let db = &state(ctx)?.db;
+        let changed =
+            service::transition_all(db, access(ctx)?, user, &ids, transition, reason, Utc::now())
+                .await?;
+        let mut views = Vec::with_capacity(changed.len());
+        for booking in changed {
+            views.push(booking_view(ctx, booking).await?);
+        }
+        Ok(views)
     }
 }

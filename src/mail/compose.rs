@@ -42,6 +42,7 @@ pub struct Composer {
 struct When {
     when: String,
     previous: Option<String>,
+    title: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -85,6 +86,7 @@ impl Composer {
             .map(|b| When {
                 when: time_range(b.start, b.end, zone, language),
                 previous: b.previous.map(|(s, e)| time_range(s, e, zone, language)),
+                title: b.title.as_deref().map(one_line),
             })
             .collect();
         let skipped: Vec<Skipped> = payload
@@ -166,6 +168,7 @@ mod tests {
                 start: utc("2026-11-24T16:00:00Z"),
                 end: utc("2026-11-24T18:00:00Z"),
                 previous: None,
+                title: None,
             }],
             skipped: vec![SkippedItem {
                 local_start: utc("2026-12-01T16:00:00Z").naive_utc(),

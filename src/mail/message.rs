@@ -114,6 +114,9 @@ pub struct BookingItem {
     pub end: DateTime<Utc>,
     /// Its time before a move.
     pub previous: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Its own title, when the bookings of the message have different ones.
+    #[serde(default)]
+    pub title: Option<String>,
 }
 
 /// An occurrence of a series that was not booked, and why.

@@ -738,3 +738,125 @@ async fn without_smtp_each_message_is_written_as_an_eml_file() {
     assert!(subject(&written).starts_with("Varaus vahvistettu: Vertaisryhmä, "));
     assert!(invitation(&written).is_some());
 }
+
+#[tokio::test]
+async fn a_manager_cancelling_many_bookings_at_once_sends_each_booker_one_message() {
+    const CHANGE: &str =
+        "mutation($ids: [ID!]!, $transition: BookingTransition!, $reason: String) {
+        changeBookings(ids: $ids, transition: $transition, reason: $reason) { id status } }";
+    let smtp = SmtpServer::start().await;
+    let app = mail_app(&smtp, 5).await;
+    let (facility, ngo, booker, manager) = bookable(&app, json!({})).await;
+    let colleague = member(&app, &ngo, "marta@example.fi", "SV").await;
+    let day = day_ahead(9);
+    let mut ids = Vec::new();
+    for (token, from, to, title) in [
+        (&booker, "10:00", "11:00", "Vertaisryhmä"),
+        (&booker, "12:00", "13:00", "Kuoroharjoitus"),
+        (&booker, "14:00", "15:00", "Kuoroharjoitus"),
+        (&colleague, "16:00", "17:00", "Syysjuhla"),
+    ] {
+        let mut request = booking(
+            &facility,
+            &ngo,
+            &format!("{day}T{from}"),
+            &format!("{day}T{to}"),
+        );
+        request["input"]["title"] = json!(title);
+        let data = app.graphql(Some(token), CREATE, request).await;
+        ids.push(
+            data["createBooking"]["id"]
+                .as_str()
+                .expect("an id")
+                .to_string(),
+        );
+    }
+    smtp.wait_for(4).await;
+    let change = |ids: &[&String], transition: &str| json!({ "ids": ids, "transition": transition, "reason": "Vesivahinko salissa" });
+
+    // A batch of one: the colleague hears in Swedish, with a cancellation.
+    let data = app
+        .graphql(Some(&manager), CHANGE, change(&[&ids[3]], "CANCEL"))
+        .await;
+    assert_eq!(data["changeBookings"][0]["status"], "CANCELLED");
+    // One booking that cannot change stops the whole batch: nothing is cancelled, no mail.
+    let error = app
+        .graphql_error(
+            Some(&manager),
+            CHANGE,
+            change(&[&ids[0], &ids[1], &ids[3]], "CANCEL"),
+        )
+        .await;
+    assert_eq!(error["extensions"]["code"], "CONFLICT");
+    assert_eq!(error["extensions"]["field"], "ids[2]");
+    let error = app
+        .graphql_error(
+            Some(&manager),
+            CHANGE,
+            change(&[&ids[0], &ids[0]], "CANCEL"),
+        )
+        .await;
+    assert_eq!(error["extensions"]["field"], "ids[1]");
+    // The booker may cancel their own bookings but not approve in a batch either.
+    let error = app
+        .graphql_error(Some(&booker), CHANGE, change(&[&ids[0]], "APPROVE"))
+        .await;
+    assert_eq!(error["extensions"]["code"], "FORBIDDEN");
+
+    let data = app
+        .graphql(
+            Some(&manager),
+            CHANGE,
+            change(&[&ids[0], &ids[1], &ids[2]], "CANCEL"),
+        )
+        .await;
+    let statuses: Vec<&Value> = data["changeBookings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| &b["status"])
+        .collect();
+    assert_eq!(statuses, ["CANCELLED"; 3]);
+    until_outbox(&app, |m| m.len() == 6 && all_sent(m)).await;
+    let received = smtp.received();
+    let mine = to(&received, "martta@example.fi");
+    assert_eq!(mine.len(), 4, "three confirmations and one cancellation");
+    let cancellation = &mine[3];
+    assert!(
+        subject(cancellation).starts_with("3 varausta peruttu: Vertaisryhmä, Kuoroharjoitus, "),
+        "{}",
+        subject(cancellation)
+    );
+    let body = text(cancellation);
+    assert!(body.contains("klo 10.00–11.00: Vertaisryhmä"), "{body}");
+    assert!(body.contains("klo 14.00–15.00: Kuoroharjoitus"), "{body}");
+    assert!(body.contains("Syy: Vesivahinko salissa"), "{body}");
+    let (method, calendar) = invitation(cancellation).expect("a cancellation");
+    assert_eq!(method, "CANCEL");
+    let mut uids: Vec<&str> = calendar
+        .events
+        .iter()
+        .map(|e| {
+            assert_eq!(property(&e.properties, "STATUS"), Some("CANCELLED"));
+            property(&e.properties, "UID").expect("a UID")
+        })
+        .collect();
+    uids.sort_unstable();
+    let mut expected: Vec<String> = ids[..3]
+        .iter()
+        .map(|id| app.state.installation.uid("booking", id.parse().unwrap()))
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(uids, expected);
+
+    let theirs = to(&received, "marta@example.fi");
+    assert_eq!(theirs.len(), 2);
+    assert!(
+        subject(&theirs[1]).contains("Syysjuhla"),
+        "{}",
+        subject(&theirs[1])
+    );
+    assert_eq!(invitation(&theirs[1]).expect("a cancellation").0, "CANCEL");
+    // The managers cancelled: the facility's contact person hears nothing of it.
+    assert!(to(&received, "liisa@example.fi").is_empty());
+}

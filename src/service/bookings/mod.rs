@@ -3,6 +3,7 @@ pub mod context;
 pub mod occupancy;
 pub mod series;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, Utc};
@@ -601,14 +602,81 @@ pub async fn transition(
     now: DateTime<Utc>,
 ) -> AppResult<Booking> {
     let txn = occupancy::begin_write(db).await?;
-    let updated =
-        transition_within(&txn, access, user, id, transition, reason.as_deref(), now).await?;
+    let changed = [apply(&txn, access, user, id, transition, reason.as_deref(), now).await?];
+    notify_grouped(&txn, transition, &changed, now).await?;
     txn.commit().await?;
+    let [(updated, _)] = changed;
     Ok(updated)
 }
 
-/// [`transition`] inside the caller's write transaction.
-pub(crate) async fn transition_within(
+/// The most bookings one [`transition_all`] changes.
+pub const MAX_BATCH: usize = 500;
+
+/// Moves each of `ids` to its next status as `user`, in one change: all of them or, when
+/// one cannot move, none (the error names it as `ids[i]`). Each booker hears once for the
+/// bookings of one facility, however many there are.
+pub async fn transition_all(
+    db: &DatabaseConnection,
+    access: &Access,
+    user: UserId,
+    ids: &[i64],
+    transition: Transition,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<Booking>> {
+    if ids.is_empty() || ids.len() > MAX_BATCH {
+        return Err(ValidationError::new(
+            "ids",
+            "BATCH_SIZE",
+            format!("name from 1 to {MAX_BATCH} bookings"),
+        )
+        .into());
+    }
+    if let Some(at) = (1..ids.len()).find(|&i| ids[..i].contains(&ids[i])) {
+        return Err(
+            ValidationError::new(format!("ids[{at}]"), "DUPLICATE", "each booking once").into(),
+        );
+    }
+    let txn = occupancy::begin_write(db).await?;
+    let mut changed = Vec::with_capacity(ids.len());
+    for (at, &id) in ids.iter().enumerate() {
+        let moved = apply(&txn, access, user, id, transition, reason.as_deref(), now)
+            .await
+            .map_err(|e| e.at_field("id", &format!("ids[{at}]")))?;
+        changed.push(moved);
+    }
+    notify_grouped(&txn, transition, &changed, now).await?;
+    txn.commit().await?;
+    Ok(changed.into_iter().map(|(booking, _)| booking).collect())
+}
+
+/// Tells of `changed` bookings (each with whether a manager of its facility changed it)
+/// by one change per booker, facility and booking organisation.
+pub(crate) async fn notify_grouped(
+    txn: &DatabaseTransaction,
+    transition: Transition,
+    changed: &[(Booking, bool)],
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let mut groups: BTreeMap<_, (bool, Vec<Booking>)> = BTreeMap::new();
+    for (booking, manager) in changed {
+        let key = (
+            booking.booked_by,
+            booking.facility_id,
+            booking.organisation_id,
+        );
+        let group = groups.entry(key).or_insert((*manager, Vec::new()));
+        group.1.push(booking.clone());
+    }
+    for (manager, group) in groups.values() {
+        notify(txn, Change::of_transition(transition, group, *manager), now).await?;
+    }
+    Ok(())
+}
+
+/// Checks and writes one transition without telling anyone ([`notify_grouped`] does);
+/// the booking as it is now, and whether a manager of its facility made the change.
+pub(crate) async fn apply(
     txn: &DatabaseTransaction,
     access: &Access,
     user: UserId,
@@ -616,7 +684,7 @@ pub(crate) async fn transition_within(
     transition: Transition,
     reason: Option<&str>,
     now: DateTime<Utc>,
-) -> AppResult<Booking> {
+) -> AppResult<(Booking, bool)> {
     let current = get(txn, id).await?;
     let facility = facilities::get(txn, current.facility_id).await?;
     let manager = access.can_manage_bookings_at(facility.owner_id);
@@ -690,14 +758,7 @@ pub(crate) async fn transition_within(
         }
     }
     set_status(txn, &current, next, user, reason, now).await?;
-    let updated = get(txn, id).await?;
-    notify(
-        txn,
-        Change::of_transition(transition, &updated, manager),
-        now,
-    )
-    .await?;
-    Ok(updated)
+    Ok((get(txn, id).await?, manager))
 }
 
 /// Moves `current` to status `next` as `user` and records it (holds are the caller's).

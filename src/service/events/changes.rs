@@ -199,27 +199,20 @@ async fn free_bookings(
     reason: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
+    let mut cancelled = Vec::new();
     for held in venue
         .iter()
         .filter(|v| v.booking.status.blocks() && v.booking.range.start() > now)
     {
-        let cancelled = bookings::transition_within(
-            txn,
-            access,
-            user,
-            held.booking.id,
-            Transition::Cancel,
-            Some(reason),
-            now,
-        )
-        .await;
-        match cancelled {
-            Ok(_) => {}
+        let id = held.booking.id;
+        match bookings::apply(txn, access, user, id, Transition::Cancel, Some(reason), now).await {
+            Ok(done) => cancelled.push(done),
             Err(AppError::Validation(v)) if v.reason == "CANCELLATION_TOO_LATE" => {}
             Err(err) => return Err(err),
         }
     }
-    Ok(())
+    // The booker hears once of all the venue bookings freed.
+    bookings::notify_grouped(txn, Transition::Cancel, &cancelled, now).await
 }
 
 async fn set_occurrence(

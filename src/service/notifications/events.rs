@@ -112,6 +112,7 @@ async fn payload(
             start: o.range.start(),
             end: o.range.end(),
             previous: None,
+            title: None,
         })
         .collect();
     times.sort_by_key(|t| (t.start, t.id));

@@ -10,7 +10,7 @@
 //!
 //! Confirmed bookings carry an invitation; its calendar object is made when the message
 //! is sent ([`invitation`]) with the feeds' mapping of bookings to calendar items.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -45,10 +45,10 @@ pub use events::{cohost_invited, event_changed};
 pub enum Change<'a> {
     /// A booking was made (pending or confirmed).
     Created(&'a Booking),
-    /// A manager approved a pending booking.
-    Approved(&'a Booking),
-    /// A manager turned a pending booking down.
-    Rejected(&'a Booking),
+    /// A manager approved pending bookings (one, or several of one booker at one place).
+    Approved(&'a [Booking]),
+    /// A manager turned pending bookings down.
+    Rejected(&'a [Booking]),
     /// Bookings (one, or occurrences of a series) were cancelled; `by_manager` when
     /// one of the facility's managers did it.
     Cancelled {
@@ -76,14 +76,18 @@ pub enum Change<'a> {
 }
 
 impl<'a> Change<'a> {
-    /// The change a status transition of `booking` (as it is now) made; `by_manager` when
-    /// one of the facility's managers made it.
-    pub fn of_transition(transition: Transition, booking: &'a Booking, by_manager: bool) -> Self {
+    /// The change a status transition of `bookings` (as they are now, of one booker at one
+    /// facility) made; `by_manager` when one of the facility's managers made it.
+    pub fn of_transition(
+        transition: Transition,
+        bookings: &'a [Booking],
+        by_manager: bool,
+    ) -> Self {
         match transition {
-            Transition::Approve => Self::Approved(booking),
-            Transition::Reject => Self::Rejected(booking),
+            Transition::Approve => Self::Approved(bookings),
+            Transition::Reject => Self::Rejected(bookings),
             Transition::Cancel => Self::Cancelled {
-                bookings: std::slice::from_ref(booking),
+                bookings,
                 by_manager,
             },
         }
@@ -93,9 +97,10 @@ impl<'a> Change<'a> {
 /// The bookings a change is about.
 fn bookings_of<'a>(change: &Change<'a>) -> Vec<&'a Booking> {
     match *change {
-        Change::Created(b) | Change::Approved(b) | Change::Rejected(b) => vec![b],
-        Change::Moved { booking, .. } => vec![booking],
-        Change::Cancelled { bookings, .. } => bookings.iter().collect(),
+        Change::Created(booking) | Change::Moved { booking, .. } => vec![booking],
+        Change::Approved(bookings)
+        | Change::Rejected(bookings)
+        | Change::Cancelled { bookings, .. } => bookings.iter().collect(),
         Change::SeriesBooked { booked, .. } => booked.iter().collect(),
     }
 }
@@ -249,6 +254,13 @@ impl Place {
     }
 
     fn payload(&self, language: Language, bookings: &[&Booking]) -> Payload {
+        // Bookings of one title are named once; of several, each by its own.
+        let mut titles: Vec<&str> = Vec::new();
+        for booking in bookings {
+            if !titles.contains(&booking.details.title.as_str()) {
+                titles.push(&booking.details.title);
+            }
+        }
         let mut items: Vec<BookingItem> = bookings
             .iter()
             .map(|b| BookingItem {
@@ -256,12 +268,13 @@ impl Place {
                 start: b.range.start(),
                 end: b.range.end(),
                 previous: None,
+                title: (titles.len() > 1).then(|| b.details.title.clone()),
             })
             .collect();
         items.sort_by_key(|i| (i.start, i.id));
         let first = bookings.first();
         Payload {
-            title: first.map(|b| b.details.title.clone()).unwrap_or_default(),
+            title: titles.join(", "),
             facility: self
                 .facility
                 .spec
@@ -394,10 +407,11 @@ pub async fn schedule_reminders(
     outbox::enqueue(db, messages, now).await
 }
 
-/// The calendar part of `message`, if it carries an invitation: the calendar object of its
-/// bookings (a single booking, or the whole series an occurrence belongs to) as it is now,
-/// sent by `organizer` to the recipient as `ATTENDEE`. A cancellation carries only what
-/// is called off: the whole series, or the cancelled occurrences by their `RECURRENCE-ID`.
+/// The calendar part of `message`, if it carries an invitation: the calendar objects of its
+/// bookings (each single booking, and the whole series an occurrence belongs to) as they
+/// are now, sent by `organizer` to the recipient as `ATTENDEE`. A cancellation carries
+/// only what is called off: the whole series, or the cancelled occurrences by their
+/// `RECURRENCE-ID`.
 /// An invitation whose bookings have all been called off meanwhile becomes a cancellation.
 pub async fn invitation(
     db: &(impl ConnectionTrait + StreamTrait),
@@ -436,32 +450,35 @@ pub async fn invitation(
         place.calendar_place(language),
         Booker::new(&place.organisation, language),
     );
-    let items = match first.series_id {
-        None => rows
-            .iter()
-            .map(|b| mapping.single(b, &calendar_place, &booker))
-            .collect(),
-        Some(series_id) => {
-            let series = series::get(db, series_id).await?;
-            let all = series::bookings_of(db, series_id).await?;
-            let items = mapping.series(&series, &all, &calendar_place, &booker)?;
-            let whole = all.iter().all(|b| !b.status.blocks());
-            match invitation {
-                // The overrides of the cancelled occurrences hold their times.
-                Invitation::Cancel if !whole => items
+    // Single bookings are one item each; each series is one calendar object.
+    let mut items: Vec<CalendarItem> = rows
+        .iter()
+        .filter(|b| b.series_id.is_none())
+        .map(|b| mapping.single(b, &calendar_place, &booker))
+        .collect();
+    let series_ids: BTreeSet<i64> = rows.iter().filter_map(|b| b.series_id).collect();
+    for series_id in series_ids {
+        let series = series::get(db, series_id).await?;
+        let all = series::bookings_of(db, series_id).await?;
+        let series_items = mapping.series(&series, &all, &calendar_place, &booker)?;
+        let whole = all.iter().all(|b| !b.status.blocks());
+        let named = |item: &CalendarItem| {
+            rows.iter().any(|b| {
+                b.series_id == Some(series_id)
+                    && (b.range.start(), b.range.end()) == (item.start, item.end)
+            })
+        };
+        match invitation {
+            // The overrides of the cancelled occurrences hold their times.
+            Invitation::Cancel if !whole => items.extend(
+                series_items
                     .into_iter()
-                    .filter(|i| {
-                        i.recurrence_id.is_some()
-                            && rows
-                                .iter()
-                                .any(|b| (b.range.start(), b.range.end()) == (i.start, i.end))
-                    })
-                    .collect(),
-                Invitation::Cancel => items.into_iter().take(1).collect(),
-                Invitation::Request => items,
-            }
+                    .filter(|i| i.recurrence_id.is_some() && named(i)),
+            ),
+            Invitation::Cancel => items.extend(series_items.into_iter().take(1)),
+            Invitation::Request => items.extend(series_items),
         }
-    };
+    }
     Ok(Some(calendar_part(
         items,
         invitation,
