@@ -602,7 +602,7 @@ impl BookingMutation {
     /// Approves, turns down or cancels up to 500 bookings in one change, as
     /// `approveBooking`, `rejectBooking` and `cancelBooking` would each: all of them, or
     /// none when one cannot change (the error's field is `ids[i]`). Each booker gets one
-    /// message for their bookings at one facility, however many there are.
+    /// message for all their bookings in it, however many bookings and facilities.
     async fn change_bookings(
         &self,
         ctx: &Context<'_>,

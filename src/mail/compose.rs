@@ -43,6 +43,7 @@ struct When {
     when: String,
     previous: Option<String>,
     title: Option<String>,
+    facility: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -83,12 +84,21 @@ impl Composer {
         let bookings: Vec<When> = payload
             .bookings
             .iter()
-            .map(|b| When {
-                when: time_range(b.start, b.end, zone, language),
-                previous: b.previous.map(|(s, e)| time_range(s, e, zone, language)),
-                title: b.title.as_deref().map(one_line),
+            .map(|b| {
+                let zone: Tz = match &b.time_zone {
+                    Some(own) => own
+                        .parse()
+                        .map_err(|_| ComposeError::TimeZone(own.clone()))?,
+                    None => zone,
+                };
+                Ok(When {
+                    when: time_range(b.start, b.end, zone, language),
+                    previous: b.previous.map(|(s, e)| time_range(s, e, zone, language)),
+                    title: b.title.as_deref().map(one_line),
+                    facility: b.facility.as_deref().map(one_line),
+                })
             })
-            .collect();
+            .collect::<Result<_, ComposeError>>()?;
         let skipped: Vec<Skipped> = payload
             .skipped
             .iter()
@@ -169,6 +179,8 @@ mod tests {
                 end: utc("2026-11-24T18:00:00Z"),
                 previous: None,
                 title: None,
+                facility: None,
+                time_zone: None,
             }],
             skipped: vec![SkippedItem {
                 local_start: utc("2026-12-01T16:00:00Z").naive_utc(),

@@ -117,6 +117,12 @@ pub struct BookingItem {
     /// Its own title, when the bookings of the message have different ones.
     #[serde(default)]
     pub title: Option<String>,
+    /// Its facility's name, when the message is about bookings at several.
+    #[serde(default)]
+    pub facility: Option<String>,
+    /// Its facility's IANA zone, when that differs from the message's.
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 /// An occurrence of a series that was not booked, and why.

@@ -740,7 +740,7 @@ async fn without_smtp_each_message_is_written_as_an_eml_file() {
 }
 
 #[tokio::test]
-async fn a_manager_cancelling_many_bookings_at_once_sends_each_booker_one_message() {
+async fn a_manager_cancelling_many_bookings_at_two_halls_sends_each_booker_one_message() {
     const CHANGE: &str =
         "mutation($ids: [ID!]!, $transition: BookingTransition!, $reason: String) {
         changeBookings(ids: $ids, transition: $transition, reason: $reason) { id status } }";
@@ -748,20 +748,32 @@ async fn a_manager_cancelling_many_bookings_at_once_sends_each_booker_one_messag
     let app = mail_app(&smtp, 5).await;
     let (facility, ngo, booker, manager) = bookable(&app, json!({})).await;
     let colleague = member(&app, &ngo, "marta@example.fi", "SV").await;
+    // A second hall of the same town.
+    let owner = app
+        .graphql(
+            None,
+            "query($id: ID!) { facility(id: $id) { owner { id } } }",
+            json!({ "id": facility }),
+        )
+        .await;
+    let town = owner["facility"]["owner"]["id"].as_str().unwrap();
+    let gym = app
+        .create_facility(
+            &manager,
+            town,
+            json!({ "name": { "fi": "Liikuntasali" }, "streetAddress": "Kisapuistonkatu 5" }),
+        )
+        .await;
+    app.open_daily(&manager, &gym, "00:00", "24:00").await;
     let day = day_ahead(9);
     let mut ids = Vec::new();
-    for (token, from, to, title) in [
-        (&booker, "10:00", "11:00", "Vertaisryhmä"),
-        (&booker, "12:00", "13:00", "Kuoroharjoitus"),
-        (&booker, "14:00", "15:00", "Kuoroharjoitus"),
-        (&colleague, "16:00", "17:00", "Syysjuhla"),
+    for (token, hall, from, to, title) in [
+        (&booker, &facility, "10:00", "11:00", "Vertaisryhmä"),
+        (&booker, &facility, "12:00", "13:00", "Kuoroharjoitus"),
+        (&booker, &gym, "14:00", "15:00", "Kuoroharjoitus"),
+        (&colleague, &facility, "16:00", "17:00", "Syysjuhla"),
     ] {
-        let mut request = booking(
-            &facility,
-            &ngo,
-            &format!("{day}T{from}"),
-            &format!("{day}T{to}"),
-        );
+        let mut request = booking(hall, &ngo, &format!("{day}T{from}"), &format!("{day}T{to}"));
         request["input"]["title"] = json!(title);
         let data = app.graphql(Some(token), CREATE, request).await;
         ids.push(
@@ -827,9 +839,20 @@ async fn a_manager_cancelling_many_bookings_at_once_sends_each_booker_one_messag
         "{}",
         subject(cancellation)
     );
+    assert!(
+        subject(cancellation).ends_with(", Kerhohuone, Liikuntasali"),
+        "{}",
+        subject(cancellation)
+    );
     let body = text(cancellation);
-    assert!(body.contains("klo 10.00–11.00: Vertaisryhmä"), "{body}");
-    assert!(body.contains("klo 14.00–15.00: Kuoroharjoitus"), "{body}");
+    assert!(
+        body.contains("klo 10.00–11.00, Kerhohuone: Vertaisryhmä"),
+        "{body}"
+    );
+    assert!(
+        body.contains("klo 14.00–15.00, Liikuntasali: Kuoroharjoitus"),
+        "{body}"
+    );
     assert!(body.contains("Syy: Vesivahinko salissa"), "{body}");
     let (method, calendar) = invitation(cancellation).expect("a cancellation");
     assert_eq!(method, "CANCEL");
@@ -841,6 +864,17 @@ async fn a_manager_cancelling_many_bookings_at_once_sends_each_booker_one_messag
             property(&e.properties, "UID").expect("a UID")
         })
         .collect();
+    let gym_uid = app
+        .state
+        .installation
+        .uid("booking", ids[2].parse().unwrap());
+    let at_gym = calendar
+        .events
+        .iter()
+        .find(|e| property(&e.properties, "UID") == Some(gym_uid.as_str()))
+        .expect("the gym booking");
+    let location = property(&at_gym.properties, "LOCATION").unwrap_or_default();
+    assert!(location.starts_with("Liikuntasali"), "{location}");
     uids.sort_unstable();
     let mut expected: Vec<String> = ids[..3]
         .iter()

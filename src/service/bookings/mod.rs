@@ -613,8 +613,8 @@ pub async fn transition(
 pub const MAX_BATCH: usize = 500;
 
 /// Moves each of `ids` to its next status as `user`, in one change: all of them or, when
-/// one cannot move, none (the error names it as `ids[i]`). Each booker hears once for the
-/// bookings of one facility, however many there are.
+/// one cannot move, none (the error names it as `ids[i]`). Each booker hears once,
+/// however many bookings and facilities.
 pub async fn transition_all(
     db: &DatabaseConnection,
     access: &Access,
@@ -651,24 +651,20 @@ pub async fn transition_all(
 }
 
 /// Tells of `changed` bookings (each with whether a manager of its facility changed it)
-/// by one change per booker, facility and booking organisation.
+/// by one change per booker and booking organisation (and whether managers made it):
+/// each booker hears once, however many bookings and facilities.
 pub(crate) async fn notify_grouped(
     txn: &DatabaseTransaction,
     transition: Transition,
     changed: &[(Booking, bool)],
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let mut groups: BTreeMap<_, (bool, Vec<Booking>)> = BTreeMap::new();
+    let mut groups: BTreeMap<_, Vec<Booking>> = BTreeMap::new();
     for (booking, manager) in changed {
-        let key = (
-            booking.booked_by,
-            booking.facility_id,
-            booking.organisation_id,
-        );
-        let group = groups.entry(key).or_insert((*manager, Vec::new()));
-        group.1.push(booking.clone());
+        let key = (booking.booked_by, booking.organisation_id, *manager);
+        groups.entry(key).or_default().push(booking.clone());
     }
-    for (manager, group) in groups.values() {
+    for ((_, _, manager), group) in &groups {
         notify(txn, Change::of_transition(transition, group, *manager), now).await?;
     }
     Ok(())

@@ -113,6 +113,8 @@ async fn payload(
             end: o.range.end(),
             previous: None,
             title: None,
+            facility: None,
+            time_zone: None,
         })
         .collect();
     times.sort_by_key(|t| (t.start, t.id));

@@ -10,7 +10,8 @@
 //!
 //! Confirmed bookings carry an invitation; its calendar object is made when the message
 //! is sent ([`invitation`]) with the feeds' mapping of bookings to calendar items.
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -26,7 +27,7 @@ use super::municipalities;
 use super::organisations::{self, Organisation};
 use super::outbox::{self, NewMessage, OutboxMessage};
 use crate::domain::booking::BookingStatus;
-use crate::domain::ids::{EventId, OrganisationId, UserId};
+use crate::domain::ids::{EventId, FacilityId, OrganisationId, UserId};
 use crate::domain::localized::Language;
 use crate::domain::municipality::Municipality;
 use crate::domain::organisation::Role;
@@ -111,11 +112,13 @@ pub async fn notify(
     change: Change<'_>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let Some(first) = bookings_of(&change).first().copied() else {
-        return Ok(());
-    };
-    let place = Place::load(db, first).await?;
-    notify_at(db, change, place, now).await
+    let mut places: Vec<Place> = Vec::new();
+    for booking in bookings_of(&change) {
+        if !places.iter().any(|p| p.facility.id == booking.facility_id) {
+            places.push(Place::load(db, booking).await?);
+        }
+    }
+    notify_among(db, change, &places, now).await
 }
 
 /// Like [`notify`], for bookings at `place`, which the caller has read already.
@@ -123,6 +126,17 @@ pub async fn notify_at(
     db: &impl ConnectionTrait,
     change: Change<'_>,
     place: Place,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    notify_among(db, change, &[place], now).await
+}
+
+/// Writes the messages of `change`, whose bookings are at `places` (one per facility):
+/// one to the booker for all of them, one to each facility's side for its own.
+async fn notify_among(
+    db: &impl ConnectionTrait,
+    change: Change<'_>,
+    places: &[Place],
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let bookings = bookings_of(&change);
@@ -154,7 +168,7 @@ pub async fn notify_at(
             confirmed.then_some(Invitation::Request),
         ),
     };
-    let mut payload = place.payload(booker.language, &bookings);
+    let mut payload = payload_among(places, booker.language, &bookings)?;
     payload.invitation = invitation;
     if let Change::Moved { from, .. } = change {
         for item in &mut payload.bookings {
@@ -196,9 +210,16 @@ pub async fn notify_at(
         _ => None,
     };
     if let Some(kind) = facility_kind {
-        for recipient in facility_side(db, &place.facility).await? {
-            let payload = place.payload(recipient.language, &bookings);
-            messages.push(new(kind, recipient, payload));
+        for place in places {
+            let here: Vec<&Booking> = bookings
+                .iter()
+                .copied()
+                .filter(|b| b.facility_id == place.facility.id)
+                .collect();
+            for recipient in facility_side(db, &place.facility).await? {
+                let payload = place.payload(recipient.language, &here);
+                messages.push(new(kind, recipient, payload));
+            }
         }
     }
     if matches!(change, Change::Cancelled { .. } | Change::Moved { .. }) {
@@ -269,6 +290,8 @@ impl Place {
                 end: b.range.end(),
                 previous: None,
                 title: (titles.len() > 1).then(|| b.details.title.clone()),
+                facility: None,
+                time_zone: None,
             })
             .collect();
         items.sort_by_key(|i| (i.start, i.id));
@@ -292,6 +315,48 @@ impl Place {
             invitation: None,
         }
     }
+}
+
+/// The payload of a message about `bookings` at `places` (one per facility, the first
+/// first): with several places each booking names its facility (and its zone, where that
+/// differs from the first's).
+fn payload_among(
+    places: &[Place],
+    language: Language,
+    bookings: &[&Booking],
+) -> AppResult<Payload> {
+    let Some((first, others)) = places.split_first() else {
+        return Err(AppError::internal("a message about bookings at no place"));
+    };
+    let mut payload = first.payload(language, bookings);
+    if others.is_empty() {
+        return Ok(payload);
+    }
+    let name = |p: &Place| {
+        p.facility
+            .spec
+            .name
+            .best(language)
+            .unwrap_or_default()
+            .to_string()
+    };
+    payload.facility = places.iter().map(name).collect::<Vec<_>>().join(", ");
+    payload.location = places
+        .iter()
+        .map(|p| p.calendar_place(language).location)
+        .collect::<Vec<_>>()
+        .join("; ");
+    for item in &mut payload.bookings {
+        let place = bookings
+            .iter()
+            .find(|b| b.id == item.id)
+            .and_then(|b| places.iter().find(|p| p.facility.id == b.facility_id));
+        item.facility = place.map(name);
+        item.time_zone = place
+            .map(|p| p.facility.spec.time_zone.name().to_string())
+            .filter(|zone| *zone != payload.time_zone);
+    }
+    Ok(payload)
 }
 
 fn recipient(user: app_user::Model) -> AppResult<Recipient> {
@@ -438,7 +503,18 @@ pub async fn invitation(
     let Some(first) = rows.first() else {
         return Ok(None);
     };
-    let place = Place::load(db, first).await?;
+    let mut places: HashMap<FacilityId, Place> = HashMap::new();
+    for booking in &rows {
+        if let Entry::Vacant(slot) = places.entry(booking.facility_id) {
+            slot.insert(Place::load(db, booking).await?);
+        }
+    }
+    let place_of = |booking: &Booking| {
+        places
+            .get(&booking.facility_id)
+            .ok_or_else(|| AppError::internal("a booking whose place was not loaded"))
+    };
+    let zone = place_of(first)?.facility.spec.time_zone;
     let language = message.recipient.language;
     let installation = calendar::installation(db).await?;
     let mapping = BookingCalendar {
@@ -446,21 +522,29 @@ pub async fn invitation(
         language,
         detail: Detail::Full,
     };
-    let (calendar_place, booker) = (
-        place.calendar_place(language),
-        Booker::new(&place.organisation, language),
-    );
+    let shown = |booking: &Booking| {
+        place_of(booking).map(|p| {
+            (
+                p.calendar_place(language),
+                Booker::new(&p.organisation, language),
+            )
+        })
+    };
     // Single bookings are one item each; each series is one calendar object.
-    let mut items: Vec<CalendarItem> = rows
+    let mut items = Vec::new();
+    for booking in rows.iter().filter(|b| b.series_id.is_none()) {
+        let (place, booker) = shown(booking)?;
+        items.push(mapping.single(booking, &place, &booker));
+    }
+    let series_rows: BTreeMap<i64, &Booking> = rows
         .iter()
-        .filter(|b| b.series_id.is_none())
-        .map(|b| mapping.single(b, &calendar_place, &booker))
+        .filter_map(|b| Some((b.series_id?, b)))
         .collect();
-    let series_ids: BTreeSet<i64> = rows.iter().filter_map(|b| b.series_id).collect();
-    for series_id in series_ids {
+    for (series_id, row) in series_rows {
+        let (place, booker) = shown(row)?;
         let series = series::get(db, series_id).await?;
         let all = series::bookings_of(db, series_id).await?;
-        let series_items = mapping.series(&series, &all, &calendar_place, &booker)?;
+        let series_items = mapping.series(&series, &all, &place, &booker)?;
         let whole = all.iter().all(|b| !b.status.blocks());
         let named = |item: &CalendarItem| {
             rows.iter().any(|b| {
@@ -480,11 +564,7 @@ pub async fn invitation(
         }
     }
     Ok(Some(calendar_part(
-        items,
-        invitation,
-        message,
-        organizer,
-        place.facility.spec.time_zone,
+        items, invitation, message, organizer, zone,
     )))
 }
 
