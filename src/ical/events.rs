@@ -169,15 +169,14 @@ impl EventCalendar<'_> {
         }
     }
 
-    /// The item of one occurrence of `event` (`recurrence_id` within a series) at `range`.
+    /// The item of one occurrence of `event` (`recurrence_id` within a series) at `range`,
+    /// saying `content`.
     fn item(
         &self,
         event: &Event,
         recurrence_id: Option<NaiveDateTime>,
         range: &TimeRange,
-        status: EventStatus,
-        reason: Option<&str>,
-        setting: &EventSetting,
+        content: ItemContent,
     ) -> CalendarItem {
         CalendarItem {
             uid: self.installation.uid("event", event.id.0),
@@ -190,7 +189,7 @@ impl EventCalendar<'_> {
             start: range.start(),
             end: range.end(),
             recurrence: None,
-            content: self.content(event, status, reason, setting),
+            content,
         }
     }
 
@@ -203,15 +202,10 @@ impl EventCalendar<'_> {
         setting: &EventSetting,
     ) -> AppResult<Vec<CalendarItem>> {
         let schedule = &event.schedule;
+        let reason = event.status_reason.as_deref();
+        let content = self.content(event, event.status, reason, setting);
         let Some(recurrence) = &schedule.recurrence else {
-            return Ok(vec![self.item(
-                event,
-                None,
-                &schedule.first,
-                event.status,
-                event.status_reason.as_deref(),
-                setting,
-            )]);
+            return Ok(vec![self.item(event, None, &schedule.first, content)]);
         };
         let zone = schedule.zone;
         let first_local = schedule.first.start().with_timezone(&zone).naive_local();
@@ -226,15 +220,15 @@ impl EventCalendar<'_> {
             .iter()
             .filter_map(|o| {
                 o.recurrence_id.map(|local| {
-                    let item = self.item(
-                        event,
-                        Some(local),
-                        &o.range,
-                        event.occurrence_status(o),
-                        event.occurrence_reason(o),
-                        setting,
-                    );
-                    (local, item)
+                    // Most occurrences say what the event says: only the others are built.
+                    let (status, own_reason) =
+                        (event.occurrence_status(o), event.occurrence_reason(o));
+                    let said = if (status, own_reason) == (event.status, reason) {
+                        content.clone()
+                    } else {
+                        self.content(event, status, own_reason, setting)
+                    };
+                    (local, self.item(event, Some(local), &o.range, said))
                 })
             })
             .collect();
@@ -250,7 +244,7 @@ impl EventCalendar<'_> {
             start,
             end: start + length,
             recurrence: None,
-            content: self.content(event, event.status, event.status_reason.as_deref(), setting),
+            content,
         };
         recurring_items(master, recurrence.rule.to_string(), &generated, rows)
     }
