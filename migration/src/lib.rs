@@ -7,6 +7,7 @@ mod m20261122_000003_open_ranges;
 mod m20261201_000004_events;
 mod m20261201_000005_calendar_feeds;
 mod m20261201_000006_outbox;
+mod m20261202_000007_occurrence_probe;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_events::Migration),
             Box::new(m20261201_000005_calendar_feeds::Migration),
             Box::new(m20261201_000006_outbox::Migration),
+            Box::new(m20261202_000007_occurrence_probe::Migration),
         ]
     }
 }
