@@ -46,7 +46,7 @@ pub use events::{cohost_invited, event_changed};
 pub enum Change<'a> {
     /// A booking was made (pending or confirmed).
     Created(&'a Booking),
-    /// A manager approved pending bookings (one, or several of one booker at one place).
+    /// A manager approved pending bookings (one, or several of one booker).
     Approved(&'a [Booking]),
     /// A manager turned pending bookings down.
     Rejected(&'a [Booking]),
@@ -77,8 +77,8 @@ pub enum Change<'a> {
 }
 
 impl<'a> Change<'a> {
-    /// The change a status transition of `bookings` (as they are now, of one booker at one
-    /// facility) made; `by_manager` when one of the facility's managers made it.
+    /// The change a status transition of `bookings` (as they are now, of one booker) made;
+    /// `by_manager` when the facilities' managers made it.
     pub fn of_transition(
         transition: Transition,
         bookings: &'a [Booking],
