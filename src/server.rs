@@ -100,7 +100,7 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
         let (stop, stopped) = watch::channel(false);
         let metrics = self.shared.metrics.clone();
-        let upkeep = tokio::spawn(keep_open_ranges_ahead(self.shared.state.clone()));
+        let upkeep = tokio::spawn(upkeep(self.shared.state.clone()));
         let app = Route::new()
             .at("/", get(root))
             .at(
@@ -150,14 +150,17 @@ impl Application {
     }
 }
 
-/// Keeps the materialised open hours of every facility ahead of searches: at start, then
-/// once a day.
-async fn keep_open_ranges_ahead(state: Arc<AppState>) {
+/// Keeps the materialised open hours of every facility ahead of searches and the
+/// planner's statistics fresh: at start, then once a day.
+async fn upkeep(state: Arc<AppState>) {
     let mut daily = tokio::time::interval(Duration::from_secs(24 * 60 * 60));
     loop {
         daily.tick().await;
         if let Err(err) = search::keep_open_ranges_ahead(&state.db, &state.open_horizon).await {
             tracing::warn!(error = %err, "could not top up the open hours of facilities");
+        }
+        if let Err(err) = database::refresh_statistics(&state.db).await {
+            tracing::warn!(error = %err, "could not refresh the planner's statistics");
         }
     }
 }

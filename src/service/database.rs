@@ -3,7 +3,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
@@ -35,6 +35,16 @@ pub async fn connect(
     let mut db = Database::connect(options).await?;
     db.set_metric_callback(move |_| metrics.observe_query());
     Ok(db)
+}
+
+/// Gives the query planner fresh statistics of the tables. PostgreSQL's autovacuum keeps
+/// them; SQLite gathers them only when asked, here with `PRAGMA optimize` over every table
+/// (`0x10002`: analyse the tables whose statistics are missing or out of date).
+pub async fn refresh_statistics(db: &DatabaseConnection) -> AppResult<()> {
+    if db.get_database_backend() == DbBackend::Sqlite {
+        db.execute_unprepared("PRAGMA optimize=0x10002").await?;
+    }
+    Ok(())
 }
 
 /// Applies every pending migration.

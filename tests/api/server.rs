@@ -166,3 +166,35 @@ async fn large_bodies_are_refused() {
         .unwrap();
     assert_eq!(response.status(), 413);
 }
+
+#[tokio::test]
+async fn refreshing_statistics_gives_sqlites_planner_statistics_of_the_tables() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    if db.get_database_backend() != DbBackend::Sqlite {
+        // PostgreSQL's autovacuum keeps its own statistics.
+        return;
+    }
+    let coordinator = app.coordinator().await;
+    for name in [
+        "Lahden Martat",
+        "Hollolan Kyläyhdistys",
+        "Orimattilan Eläkeläiset",
+    ] {
+        app.create_organisation(&coordinator, "NGO", name, "Lahti")
+            .await;
+    }
+    yhteistila::service::database::refresh_statistics(db)
+        .await
+        .expect("statistics refreshed");
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT COUNT(*) AS n FROM sqlite_stat1 WHERE tbl = 'organisation'",
+        ))
+        .await
+        .expect("sqlite_stat1 exists once the tables are analysed")
+        .expect("a row");
+    assert!(row.try_get::<i64>("", "n").expect("n") > 0);
+}
