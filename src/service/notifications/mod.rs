@@ -10,8 +10,7 @@
 //!
 //! Confirmed bookings carry an invitation; its calendar object is made when the message
 //! is sent ([`invitation`]) with the feeds' mapping of bookings to calendar items.
-use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -27,7 +26,7 @@ use super::municipalities;
 use super::organisations::{self, Organisation};
 use super::outbox::{self, NewMessage, OutboxMessage};
 use crate::domain::booking::BookingStatus;
-use crate::domain::ids::{EventId, FacilityId, OrganisationId, UserId};
+use crate::domain::ids::{EventId, OrganisationId, UserId};
 use crate::domain::localized::Language;
 use crate::domain::municipality::Municipality;
 use crate::domain::organisation::Role;
@@ -112,12 +111,7 @@ pub async fn notify(
     change: Change<'_>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let mut places: Vec<Place> = Vec::new();
-    for booking in bookings_of(&change) {
-        if !places.iter().any(|p| p.facility.id == booking.facility_id) {
-            places.push(Place::load(db, booking).await?);
-        }
-    }
+    let places = Place::load_all(db, bookings_of(&change)).await?;
     notify_among(db, change, &places, now).await
 }
 
@@ -268,6 +262,20 @@ impl Place {
             municipality,
             organisation,
         })
+    }
+
+    /// The places of `bookings`, one per facility, in the order they first appear.
+    async fn load_all<'b>(
+        db: &impl ConnectionTrait,
+        bookings: impl IntoIterator<Item = &'b Booking>,
+    ) -> AppResult<Vec<Self>> {
+        let mut places: Vec<Self> = Vec::new();
+        for booking in bookings {
+            if !places.iter().any(|p| p.facility.id == booking.facility_id) {
+                places.push(Self::load(db, booking).await?);
+            }
+        }
+        Ok(places)
     }
 
     fn calendar_place(&self, language: Language) -> CalendarPlace {
@@ -503,15 +511,11 @@ pub async fn invitation(
     let Some(first) = rows.first() else {
         return Ok(None);
     };
-    let mut places: HashMap<FacilityId, Place> = HashMap::new();
-    for booking in &rows {
-        if let Entry::Vacant(slot) = places.entry(booking.facility_id) {
-            slot.insert(Place::load(db, booking).await?);
-        }
-    }
+    let places = Place::load_all(db, &rows).await?;
     let place_of = |booking: &Booking| {
         places
-            .get(&booking.facility_id)
+            .iter()
+            .find(|p| p.facility.id == booking.facility_id)
             .ok_or_else(|| AppError::internal("a booking whose place was not loaded"))
     };
     let zone = place_of(first)?.facility.spec.time_zone;
