@@ -16,8 +16,8 @@ use super::transport::{self, SendError, Transport};
 use crate::config::MailConfig;
 use crate::error::{AppError, AppResult};
 use crate::ical::calendar::Party;
-use crate::service::notifications;
 use crate::service::outbox::{self, OutboxMessage};
+use crate::service::{database, notifications};
 
 /// Everything the worker needs; built once at start.
 pub struct Worker {
@@ -101,7 +101,10 @@ impl Worker {
     /// were handled.
     async fn tick(&self, stop: &watch::Receiver<bool>) -> AppResult<usize> {
         notifications::schedule_reminders(&self.db, self.reminder_before, Utc::now()).await?;
-        let batch = outbox::claim(&self.db, &self.id, self.batch, self.lease, Utc::now()).await?;
+        // The worker's writes queue with the service's other writers (see `begin_write`).
+        let txn = database::begin_write(&self.db).await?;
+        let batch = outbox::claim(&txn, &self.id, self.batch, self.lease, Utc::now()).await?;
+        txn.commit().await?;
         let claimed = batch.len();
         for message in batch {
             if *stop.borrow() {
@@ -118,9 +121,10 @@ impl Worker {
         }
         let outcome = self.send(&message).await;
         let now = Utc::now();
+        let txn = database::begin_write(&self.db).await?;
         match outcome {
             Ok(subject) => {
-                if !outbox::mark_sent(&self.db, message.id, &self.id, &subject, now).await? {
+                if !outbox::mark_sent(&txn, message.id, &self.id, &subject, now).await? {
                     tracing::warn!(id = message.id, "sent a message whose claim had ended");
                 }
             }
@@ -134,17 +138,11 @@ impl Worker {
                     SendError::Permanent(_) => None,
                 };
                 tracing::warn!(id = message.id, attempt = failed, retry_at = ?retry_at, error = %err, "mail not sent");
-                outbox::mark_failed(
-                    &self.db,
-                    message.id,
-                    &self.id,
-                    &err.to_string(),
-                    retry_at,
-                    now,
-                )
-                .await?;
+                outbox::mark_failed(&txn, message.id, &self.id, &err.to_string(), retry_at, now)
+                    .await?;
             }
         }
+        txn.commit().await?;
         Ok(())
     }
 

@@ -10,7 +10,7 @@ use sea_orm::{
     QueryOrder, Set,
 };
 
-use super::bookings::occupancy::begin_write;
+use super::database::begin_write;
 use super::organisations;
 use crate::domain::contact::{EmailAddress, PhoneNumber};
 use crate::domain::cooperation::{CooperationAreas, CooperationRole};

@@ -1,12 +1,23 @@
-//! Connecting to SQLite or PostgreSQL and applying migrations.
-use std::sync::Arc;
+//! Connecting to SQLite or PostgreSQL, write transactions, and applying migrations.
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::path::PathBuf;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, ExecResult, QueryResult, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
+};
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
+
+/// How long a writer waits for SQLite's write lock (or its turn in this process).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Opens a connection pool, counting every statement in `metrics`.
 pub async fn connect(
@@ -26,7 +37,7 @@ pub async fn connect(
             opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(BUSY_TIMEOUT)
                 // Read the file through a shared memory map instead of a copy per
                 // connection: big reads (feeds) no longer go page by page through
                 // `pread` into each connection's small page cache.
@@ -35,6 +46,105 @@ pub async fn connect(
     let mut db = Database::connect(options).await?;
     db.set_metric_callback(move |_| metrics.observe_query());
     Ok(db)
+}
+
+/// A write transaction. On SQLite it also holds this process's turn to write.
+pub struct WriteTransaction {
+    // Declared first, so dropped (rolled back) before the turn passes on.
+    txn: DatabaseTransaction,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl Deref for WriteTransaction {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+// Queries run inside the transaction, so that it goes wherever a connection does.
+#[async_trait::async_trait]
+impl ConnectionTrait for WriteTransaction {
+    fn get_database_backend(&self) -> DbBackend {
+        self.txn.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.txn.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.txn.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.txn.query_all_raw(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.txn.support_returning()
+    }
+}
+
+impl WriteTransaction {
+    /// Commits, then lets the next writer in.
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+
+    /// Rolls back, then lets the next writer in.
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.txn.rollback().await
+    }
+}
+
+/// Begins a write transaction: `BEGIN IMMEDIATE` on SQLite, so that a check and the
+/// insert after it run under the write lock (a deferred transaction that reads and then
+/// writes fails at once when another connection wrote meanwhile, as the mail worker does
+/// in the background); an ordinary transaction on PostgreSQL.
+///
+/// SQLite has one writer at a time, and a connection that finds the lock taken polls
+/// for it with growing sleeps (1, 2, 5, 10 … 100 ms), so under load writers starve
+/// while the lock stands free. Writers of this process therefore queue for it here
+/// first, in arrival order, and each is let in the moment the one before it ends;
+/// the busy timeout still covers other processes and writes outside these transactions.
+pub async fn begin_write(db: &DatabaseConnection) -> AppResult<WriteTransaction> {
+    let turn = match db.get_database_backend() {
+        DbBackend::Sqlite => Some(
+            tokio::time::timeout(BUSY_TIMEOUT, writers_of(db).lock_owned())
+                .await
+                .map_err(|_| AppError::internal("the database stayed busy"))?,
+        ),
+        _ => None,
+    };
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await?;
+    Ok(WriteTransaction { txn, _turn: turn })
+}
+
+/// The queue of this process's writers to the SQLite file behind `db`: one per file,
+/// whichever pool opened it (there are few files, so entries are never dropped).
+fn writers_of(db: &DatabaseConnection) -> Arc<AsyncMutex<()>> {
+    static QUEUES: LazyLock<Mutex<HashMap<PathBuf, Arc<AsyncMutex<()>>>>> =
+        LazyLock::new(Default::default);
+    let file = db
+        .get_sqlite_connection_pool()
+        .connect_options()
+        .get_filename()
+        .to_path_buf();
+    let mut queues = QUEUES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    queues.entry(file).or_default().clone()
 }
 
 /// Gives the query planner fresh statistics of the tables. PostgreSQL's autovacuum keeps

@@ -5,10 +5,11 @@ use entity::{facility, facility_invited_organisation as invited, organisation};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Select, Set, TransactionSession, TransactionTrait,
+    QueryOrder, QuerySelect, QueryTrait, Select, Set,
 };
 
-use super::bookings::occupancy::{self, begin_write};
+use super::bookings::occupancy;
+use super::database::begin_write;
 use super::organisations::text_condition;
 use super::pagination::{Page, PageRequest, fetch_page};
 use crate::domain::booking_rules::{BookingRules, BookingRulesInput};
@@ -343,7 +344,7 @@ pub async fn create(
 
 /// Replaces a facility's description, rules and invitations.
 pub async fn update(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &DatabaseConnection,
     id: FacilityId,
     spec: FacilitySpec,
     invited: &[OrganisationId],

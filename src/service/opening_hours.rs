@@ -4,11 +4,11 @@ use std::collections::HashMap;
 use chrono::{NaiveTime, Timelike, Weekday};
 use entity::{facility_exception as exception, facility_opening_hours as hours};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 
-use super::bookings::occupancy::begin_write;
+use super::database::begin_write;
 use crate::domain::ids::FacilityId;
 use crate::domain::localized::LocalizedText;
 use crate::domain::opening_hours::{
@@ -53,7 +53,7 @@ fn weekday(index: i16) -> AppResult<Weekday> {
 
 /// Replaces a facility's weekly opening hours.
 pub async fn set_weekly_hours(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &DatabaseConnection,
     facility: FacilityId,
     weekly: &WeeklyHours,
 ) -> AppResult<()> {
@@ -91,7 +91,7 @@ pub async fn set_weekly_hours(
 
 /// Replaces a facility's dated exceptions.
 pub async fn set_exceptions(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &DatabaseConnection,
     facility: FacilityId,
     exceptions: &[DateException],
 ) -> AppResult<()> {

@@ -3,11 +3,11 @@ use chrono::{DateTime, Utc};
 use entity::organisation;
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select, Set, SqlErr,
-    TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Select, Set, SqlErr,
 };
 
-use super::bookings::occupancy::begin_write;
+use super::database::begin_write;
 use super::pagination::{Page, PageRequest, fetch_page};
 use crate::domain::business_id::BusinessId;
 use crate::domain::contact::{EmailAddress, PhoneNumber, WebAddress};
@@ -148,7 +148,7 @@ pub async fn create(db: &impl ConnectionTrait, spec: OrganisationSpec) -> AppRes
 
 /// Replaces an organisation's details.
 pub async fn update(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &DatabaseConnection,
     id: OrganisationId,
     spec: OrganisationSpec,
 ) -> AppResult<Organisation> {

@@ -17,7 +17,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement, Value,
 };
 
-use super::bookings::occupancy::begin_write;
+use super::database::begin_write;
 use super::facilities::{self, Facility, FacilityFilter, Visibility};
 use super::opening_hours;
 use super::pagination::{Page, PageRequest};

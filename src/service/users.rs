@@ -7,12 +7,12 @@ use entity::{api_token, app_user, membership};
 use rand::RngCore;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use sha2::{Digest, Sha256};
 
-use super::bookings::occupancy::begin_write;
+use super::database::begin_write;
 use crate::domain::contact::EmailAddress;
 use crate::domain::ids::{ApiTokenId, OrganisationId, UserId};
 use crate::domain::localized::Language;
@@ -314,7 +314,7 @@ pub async fn members_of(
 
 /// Adds a user (created if new) to an organisation, or changes their role.
 pub async fn set_member(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &DatabaseConnection,
     organisation: OrganisationId,
     new_user: NewUser,
     role: Role,
@@ -357,7 +357,7 @@ pub async fn set_member(
 
 /// Removes a user from an organisation; the last admin cannot be removed.
 pub async fn remove_member(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &DatabaseConnection,
     organisation: OrganisationId,
     user: UserId,
 ) -> AppResult<()> {

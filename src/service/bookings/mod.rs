@@ -14,6 +14,7 @@ use sea_orm::{
 };
 
 use self::context::{FacilityRules, RulesCache};
+use super::database;
 use super::facilities::{self, Facility};
 use super::notifications::{Change, Place, notify, notify_at};
 use super::opening_hours;
@@ -418,7 +419,7 @@ pub async fn create(
     // Read before the write transaction, so that SQLite's write lock is held only for
     // the writes; the database guard keeps conflicts out whatever was read.
     let context = RuleContext::cached(db, cache, facility, request.organisation_id).await?;
-    let txn = occupancy::begin_write(db).await?;
+    let txn = database::begin_write(db).await?;
     if let Some(key) = &request.client_key
         && let Some(existing) = find_by_client_key(&txn, user, key).await?
     {
@@ -601,7 +602,7 @@ pub async fn transition(
     reason: Option<String>,
     now: DateTime<Utc>,
 ) -> AppResult<Booking> {
-    let txn = occupancy::begin_write(db).await?;
+    let txn = database::begin_write(db).await?;
     let changed = [apply(&txn, access, user, id, transition, reason.as_deref(), now).await?];
     notify_grouped(&txn, transition, &changed, now).await?;
     txn.commit().await?;
@@ -637,7 +638,7 @@ pub async fn transition_all(
             ValidationError::new(format!("ids[{at}]"), "DUPLICATE", "each booking once").into(),
         );
     }
-    let txn = occupancy::begin_write(db).await?;
+    let txn = database::begin_write(db).await?;
     let mut changed = Vec::with_capacity(ids.len());
     for (at, &id) in ids.iter().enumerate() {
         let moved = apply(&txn, access, user, id, transition, reason.as_deref(), now)

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::{booking_occupancy as occupancy, facility};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, RuntimeErr, Set, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    QuerySelect, RuntimeErr, Set,
 };
 
 use crate::domain::booking::MAX_BOOKING_LENGTH;
@@ -16,19 +16,6 @@ use crate::error::{AppError, AppResult};
 
 /// Name of the guard on both backends (constraint on PostgreSQL, trigger on SQLite).
 const GUARD: &str = "booking_occupancy_no_overlap";
-
-/// Begins a write transaction: `BEGIN IMMEDIATE` on SQLite, so that a check and the
-/// insert after it run under the write lock (a deferred transaction that reads and then
-/// writes fails at once when another connection wrote meanwhile, as the mail worker does
-/// in the background); an ordinary transaction on PostgreSQL.
-pub async fn begin_write<C: TransactionTrait>(db: &C) -> AppResult<C::Transaction> {
-    Ok(db
-        .begin_with_options(TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..Default::default()
-        })
-        .await?)
-}
 
 /// Whether `err` is the database refusing an overlapping hold.
 pub fn is_overlap(err: &DbErr) -> bool {

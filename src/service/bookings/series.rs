@@ -24,6 +24,7 @@ use crate::domain::recurrence::{
 use crate::domain::time_range::TimeRange;
 use crate::domain::validation::ValidationError;
 use crate::error::{AppError, AppResult};
+use crate::service::database;
 use crate::service::facilities::{self, Facility};
 use crate::service::notifications::{Change, notify};
 
@@ -361,7 +362,7 @@ pub async fn create(
     request: SeriesRequest,
     now: DateTime<Utc>,
 ) -> Result<SeriesOutcome, SeriesError> {
-    let txn = occupancy::begin_write(db).await?;
+    let txn = database::begin_write(db).await?;
     let attempt = book_within(&txn, access, user, &request, now).await?;
     let BookedSeries {
         series,
@@ -589,7 +590,7 @@ pub async fn cancel(
     reason: Option<String>,
     now: DateTime<Utc>,
 ) -> AppResult<SeriesCancellation> {
-    let txn = occupancy::begin_write(db).await?;
+    let txn = database::begin_write(db).await?;
     let series = get(&txn, series_id).await?;
     let facility = facilities::get(&txn, series.facility_id).await?;
     let manager = access.can_manage_bookings_at(facility.owner_id);
@@ -679,7 +680,7 @@ pub async fn move_booking(
     range: TimeRange,
     now: DateTime<Utc>,
 ) -> AppResult<Booking> {
-    let txn = occupancy::begin_write(db).await?;
+    let txn = database::begin_write(db).await?;
     match move_within(&txn, access, user, id, range, now).await {
         Ok(moved) => {
             txn.commit().await?;

@@ -18,7 +18,8 @@ use crate::domain::permissions::Access;
 use crate::domain::time_range::TimeRange;
 use crate::domain::validation::ValidationError;
 use crate::error::{AppError, AppResult};
-use crate::service::bookings::{self, Transition, occupancy};
+use crate::service::bookings::{self, Transition};
+use crate::service::database::{self, WriteTransaction};
 use crate::service::notifications::event_changed;
 
 /// What an edit of an event sets.
@@ -80,10 +81,10 @@ fn row_of(event: &Event, now: DateTime<Utc>, bump: bool) -> event::ActiveModel {
 
 /// Ends a change of `before`: its venue bookings take on what the event is now, its hosts
 /// hear of the change, and the transaction commits.
-async fn finish(txn: DatabaseTransaction, before: &Event, now: DateTime<Utc>) -> AppResult<Event> {
+async fn finish(txn: WriteTransaction, before: &Event, now: DateTime<Utc>) -> AppResult<Event> {
     let after = get(&txn, before.id).await?;
     sync_venue_details(&txn, &after, now).await?;
-    event_changed(&txn, before, &after, now).await?;
+    event_changed(&*txn, before, &after, now).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -97,7 +98,7 @@ pub async fn update(
     update: EventUpdate,
     now: DateTime<Utc>,
 ) -> AppResult<Event> {
-    let txn = occupancy::begin_write(db).await?;
+    let txn = database::begin_write(db).await?;
     let (event, hosts) = visible(&txn, access, id).await?;
     if !hosts.can_edit(access) {
         return Err(AppError::Forbidden(
@@ -128,7 +129,7 @@ pub async fn publish(
     id: EventId,
     now: DateTime<Utc>,
 ) -> AppResult<Event> {
-    let txn = occupancy::begin_write(db).await?;
+    let txn = database::begin_write(db).await?;
     let (event, _) = managed(&txn, access, id, MANAGING).await?;
     if event.publication == Publication::Published {
         return Ok(event);
@@ -247,7 +248,7 @@ pub async fn reschedule(
     range: TimeRange,
     now: DateTime<Utc>,
 ) -> AppResult<Event> {
-    let txn = occupancy::begin_write(db).await?;
+    let txn = database::begin_write(db).await?;
     let (event, _) = managed(&txn, access, id, MANAGING).await?;
     single(&event)?;
     check_status(&event, EventStatus::Rescheduled)?;
@@ -265,7 +266,7 @@ pub async fn reschedule(
         now,
     )
     .await?;
-    for occurrence in occurrences_of(&txn, &[id], None)
+    for occurrence in occurrences_of(&*txn, &[id], None)
         .await?
         .remove(&id)
         .unwrap_or_default()
@@ -323,7 +324,7 @@ async fn set_event_status(
     now: DateTime<Utc>,
 ) -> AppResult<Event> {
     let reason = required_reason(reason)?;
-    let txn = occupancy::begin_write(db).await?;
+    let txn = database::begin_write(db).await?;
     let (event, _) = managed(&txn, access, id, MANAGING).await?;
     check_status(&event, next)?;
     if let Some(user) = freeing_as {
@@ -402,7 +403,7 @@ pub async fn cancel_occurrence(
     now: DateTime<Utc>,
 ) -> AppResult<Event> {
     let reason = required_reason(reason)?;
-    let txn = occupancy::begin_write(db).await?;
+    let txn = database::begin_write(db).await?;
     let (event, _) = managed(&txn, access, id, MANAGING).await?;
     check_status(&event, EventStatus::Cancelled)?;
     let occurrence = occurrence_of(&txn, &event, occurrence_id).await?;
@@ -432,7 +433,7 @@ pub async fn move_occurrence(
     range: TimeRange,
     now: DateTime<Utc>,
 ) -> AppResult<Event> {
-    let txn = occupancy::begin_write(db).await?;
+    let txn = database::begin_write(db).await?;
     let (event, _) = managed(&txn, access, id, MANAGING).await?;
     if event.status == EventStatus::Cancelled {
         return Err(AppError::Conflict {

@@ -15,7 +15,7 @@ use crate::domain::event::CohostStatus;
 use crate::domain::ids::{EventId, OrganisationId, UserId};
 use crate::domain::permissions::Access;
 use crate::error::{AppError, AppResult};
-use crate::service::bookings::occupancy;
+use crate::service::database;
 use crate::service::notifications::cohost_invited;
 use crate::service::organisations;
 
@@ -100,7 +100,7 @@ pub async fn invite_cohost(
     organisation: OrganisationId,
     now: DateTime<Utc>,
 ) -> AppResult<Cohost> {
-    let txn = occupancy::begin_write(db).await?;
+    let txn = database::begin_write(db).await?;
     let (event, _) = managed(
         &txn,
         access,
@@ -143,7 +143,7 @@ pub async fn invite_cohost(
     let cohost = invitation(&txn, id, organisation)
         .await?
         .ok_or_else(|| AppError::internal("the invitation vanished"))?;
-    cohost_invited(&txn, &event, organisation, now).await?;
+    cohost_invited(&*txn, &event, organisation, now).await?;
     txn.commit().await?;
     Ok(cohost)
 }
@@ -159,7 +159,7 @@ pub async fn answer_invitation(
     accept: bool,
     now: DateTime<Utc>,
 ) -> AppResult<Cohost> {
-    let txn = occupancy::begin_write(db).await?;
+    let txn = database::begin_write(db).await?;
     let event = get(&txn, id).await?;
     let current = invitation(&txn, id, organisation)
         .await?
@@ -212,7 +212,7 @@ pub async fn remove_cohost(
     organisation: OrganisationId,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let txn = occupancy::begin_write(db).await?;
+    let txn = database::begin_write(db).await?;
     let (event, _) = managed(
         &txn,
         access,

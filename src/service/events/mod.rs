@@ -25,6 +25,7 @@ use sea_orm::{
 
 use super::bookings::series::{self as booking_series, LOCAL_FORMAT, SeriesError, SeriesRequest};
 use super::bookings::{self, Booking, BookingDetails, BookingRequest, RuleContext, occupancy};
+use super::database;
 use super::facilities::{self, Facility};
 use super::organisations;
 use super::packed;
@@ -676,7 +677,7 @@ pub async fn create(
         .into());
     }
     let planned = planned_occurrences(&new.schedule)?;
-    let txn = occupancy::begin_write(db).await?;
+    let txn = database::begin_write(db).await?;
     let organiser = organisations::get(&txn, new.organiser_id).await?;
     let mut venue_facilities: Vec<(Facility, Option<Booking>)> = Vec::new();
     for (i, venue) in new.venues.iter().enumerate() {
