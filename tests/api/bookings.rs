@@ -530,6 +530,89 @@ async fn a_repeated_client_key_returns_the_same_booking() {
     assert_eq!(error["extensions"]["field"], "clientKey");
 }
 
+/// PostgreSQL checks the exclusion constraint after the insert, so two transactions
+/// whose new holds overlap each other's wait for each other; its deadlock detector then
+/// aborts one. That one lost a race and must hear `CONFLICT`, not an internal error
+/// (this is what made the racing test below fail now and then).
+#[tokio::test]
+async fn two_bookings_waiting_on_each_others_holds_end_in_one_conflict() {
+    use yhteistila::domain::{ids::FacilityId, time_range::TimeRange};
+    use yhteistila::error::AppError;
+    use yhteistila::service::{bookings::occupancy::hold, database::begin_write};
+
+    let app = spawn_app().await;
+    let db = app.state.db.clone();
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return; // SQLite's writers take turns: no two holds are ever inserted at once.
+    }
+    let (facility, ngo, booker, _) = bookable(&app, json!({})).await;
+    let day = day_ahead(10);
+    let mut ids = Vec::new();
+    for hour in [8, 12] {
+        let data = app
+            .graphql(
+                Some(&booker),
+                CREATE,
+                booking(
+                    &facility,
+                    &ngo,
+                    &format!("{day}T{hour:02}:00"),
+                    &format!("{day}T{:02}:00", hour + 1),
+                ),
+            )
+            .await;
+        ids.push(
+            data["createBooking"]["id"]
+                .as_str()
+                .unwrap()
+                .parse::<i64>()
+                .unwrap(),
+        );
+    }
+    let unit = [FacilityId(facility.parse().unwrap())];
+    let at = |hour: u32, minute: u32| {
+        day.succ_opt()
+            .unwrap()
+            .and_hms_opt(hour, minute, 0)
+            .unwrap()
+            .and_utc()
+    };
+    let range = |from: (u32, u32), until: (u32, u32)| {
+        TimeRange::new(at(from.0, from.1), at(until.0, until.1)).unwrap()
+    };
+    // Each transaction first holds an hour of its own, then wants a part of the other's.
+    let first = begin_write(&db).await.unwrap();
+    hold(&first, ids[0], &unit, &range((10, 0), (11, 0)))
+        .await
+        .unwrap();
+    let second = begin_write(&db).await.unwrap();
+    hold(&second, ids[1], &unit, &range((14, 0), (15, 0)))
+        .await
+        .unwrap();
+    let (second_id, wanted) = (ids[1], range((10, 30), (10, 45)));
+    let waiting = tokio::spawn(async move {
+        let result = hold(&second, second_id, &unit, &wanted).await;
+        (second, result)
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let first_result = hold(&first, ids[0], &unit, &range((14, 30), (14, 45))).await;
+    let (second, second_result) = waiting.await.unwrap();
+    let results = [&first_result, &second_result];
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "one of them goes on: {results:?}"
+    );
+    assert!(
+        results
+            .iter()
+            .any(|r| matches!(r, Err(AppError::BookingConflict { .. }))),
+        "the other lost the race: {results:?}"
+    );
+    first.rollback().await.unwrap();
+    second.rollback().await.unwrap();
+}
+
 async fn race(app: &TestApp, requests: Vec<Value>, token: &str) -> (usize, usize) {
     let calls = requests
         .into_iter()

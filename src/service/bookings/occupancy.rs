@@ -19,15 +19,26 @@ const GUARD: &str = "booking_occupancy_no_overlap";
 
 /// Whether `err` is the database refusing an overlapping hold.
 pub fn is_overlap(err: &DbErr) -> bool {
+    database_error(err)
+        .is_some_and(|(code, message)| code.as_deref() == Some("23P01") || message.contains(GUARD))
+}
+
+/// Whether `err` is PostgreSQL breaking a deadlock by aborting this transaction. The
+/// exclusion constraint is checked after the insert, so two transactions inserting
+/// overlapping holds at the same moment may each wait for the other to end; the
+/// deadlock detector then aborts one of them, which has lost the race like any other.
+fn is_deadlock(err: &DbErr) -> bool {
+    database_error(err).is_some_and(|(code, _)| code.as_deref() == Some("40P01"))
+}
+
+/// The code and message of the database's own error inside `err`.
+fn database_error(err: &DbErr) -> Option<(Option<std::borrow::Cow<'_, str>>, &str)> {
     let (DbErr::Query(RuntimeErr::SqlxError(sqlx)) | DbErr::Exec(RuntimeErr::SqlxError(sqlx))) =
         err
     else {
-        return false;
+        return None;
     };
-    match sqlx.as_database_error() {
-        Some(db) => db.code().as_deref() == Some("23P01") || db.message().contains(GUARD),
-        None => false,
-    }
+    sqlx.as_database_error().map(|db| (db.code(), db.message()))
 }
 
 /// The units a booking of `facility` holds: the facility and, if it is divisible, its parts.
@@ -111,7 +122,7 @@ pub async fn hold(
     {
         Ok(_) => Ok(()),
         // The details are read after the caller's rollback.
-        Err(err) if is_overlap(&err) => Err(AppError::BookingConflict {
+        Err(err) if is_overlap(&err) || is_deadlock(&err) => Err(AppError::BookingConflict {
             conflicts: Vec::new(),
         }),
         Err(err) => Err(err.into()),
