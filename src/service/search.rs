@@ -6,7 +6,6 @@
 //! [`refresh_open_ranges`] whenever a facility's hours, exceptions or time zone
 //! change; a search tops up facilities whose materialised horizon ends before its
 //! window does (and facilities that predate the table).
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
@@ -236,10 +235,10 @@ pub async fn keep_open_ranges_ahead(
 }
 
 /// The free-time search as one statement over the candidate facilities `candidates`
-/// (whose own placeholders come first), returning `(facility_id, free_from,
-/// free_until)` for every free interval of at least `min_duration`, for the first
-/// `limit` facilities that have one; or, with `limit` = `None`, how many facilities
-/// have one (`count`).
+/// (whose own placeholders come first), returning the facility's columns with
+/// `free_from` and `free_until` for every free interval of at least `min_duration`,
+/// for the first `limit` facilities that have one; or, with `limit` = `None`, how many
+/// facilities have one (`count`).
 ///
 /// The plan, for each part (all per candidate facility, never over all bookings):
 ///
@@ -261,7 +260,7 @@ pub async fn keep_open_ranges_ahead(
 ///   row's free time runs from the running `MAX(busy_until)` of the rows before it
 ///   to its start. Both are window functions over the small per-facility sets.
 /// * `fits` keeps gaps at least `min_duration` long; `DENSE_RANK` over facility ids
-///   takes the page.
+///   takes the page, joined to the page's facility rows (by primary key).
 ///
 /// `CROSS JOIN … WHERE` fixes SQLite's join order (candidates outside, index seeks
 /// inside); PostgreSQL plans it as any inner join and picks the same nested loops.
@@ -301,10 +300,12 @@ fn search_statement(
         Some(limit) => {
             let limit = param(i64::try_from(limit).unwrap_or(i64::MAX).into());
             format!(
-                "SELECT facility_id, free_from, free_until FROM (\
+                "SELECT f.*, ranked.free_from, ranked.free_until FROM (\
                    SELECT facility_id, free_from, free_until, \
                      DENSE_RANK() OVER (ORDER BY facility_id) AS page_rank FROM fits\
-                 ) ranked WHERE page_rank <= {limit} ORDER BY facility_id, free_from"
+                 ) ranked CROSS JOIN facility f \
+                 WHERE f.id = ranked.facility_id AND ranked.page_rank <= {limit} \
+                 ORDER BY ranked.facility_id, ranked.free_from"
             )
         }
         None => "SELECT COUNT(DISTINCT facility_id) AS count FROM fits".to_string(),
@@ -379,16 +380,9 @@ fn search_statement(
     Statement::from_sql_and_values(backend, sql, values)
 }
 
-#[derive(FromQueryResult)]
-struct FreeRow {
-    facility_id: i64,
-    free_from: DateTime<Utc>,
-    free_until: DateTime<Utc>,
-}
-
 /// One page, by id, of the facilities `visibility` allows that match the search's
 /// filter and are free for `min_duration` at a stretch inside its window, each with
-/// those free intervals. One statement finds the page; one more loads its facilities.
+/// those free intervals, found and read in one statement.
 pub async fn find_available(
     db: &DatabaseConnection,
     known: &KnownHorizon,
@@ -402,41 +396,25 @@ pub async fn find_available(
         top_up(db, known, Some(&all), search.window.end()).await?;
     }
     let paged = candidates(backend, &search.filter, visibility, page.after);
-    let rows = FreeRow::find_by_statement(search_statement(
-        backend,
-        &paged,
-        search,
-        Some(page.first + 1),
-    ))
-    .all(db)
-    .await?;
-    let mut found: Vec<(i64, Vec<TimeRange>)> = Vec::new();
-    for row in rows {
-        let range = TimeRange::new(row.free_from, row.free_until)
-            .map_err(|_| AppError::internal("empty free interval"))?;
-        match found.last_mut() {
-            Some((id, free)) if *id == row.facility_id => free.push(range),
-            _ => found.push((row.facility_id, vec![range])),
+    let statement = search_statement(backend, &paged, search, Some(page.first + 1));
+    let mut rows: Vec<AvailableFacility> = Vec::new();
+    for row in db.query_all_raw(statement).await? {
+        let id: i64 = row.try_get("", "id")?;
+        let range = TimeRange::new(
+            row.try_get("", "free_from")?,
+            row.try_get("", "free_until")?,
+        )
+        .map_err(|_| AppError::internal("empty free interval"))?;
+        match rows.last_mut() {
+            Some(found) if found.facility.id.0 == id => found.free.push(range),
+            _ => rows.push(AvailableFacility {
+                facility: facilities::to_facility(facility::Model::from_query_result(&row, "")?)?,
+                free: vec![range],
+            }),
         }
     }
-    let has_next_page = found.len() as u64 > page.first;
-    found.truncate(page.first as usize);
-    let mut loaded: HashMap<i64, Facility> = facility::Entity::find()
-        .filter(facility::Column::Id.is_in(found.iter().map(|(id, _)| *id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| Ok((m.id, facilities::to_facility(m)?)))
-        .collect::<AppResult<_>>()?;
-    let rows = found
-        .into_iter()
-        .map(|(id, free)| {
-            let facility = loaded
-                .remove(&id)
-                .ok_or_else(|| AppError::internal("a found facility vanished"))?;
-            Ok(AvailableFacility { facility, free })
-        })
-        .collect::<AppResult<_>>()?;
+    let has_next_page = rows.len() as u64 > page.first;
+    rows.truncate(page.first as usize);
     Ok(Page {
         rows,
         has_next_page,
