@@ -287,10 +287,22 @@ async fn run_backend(
     };
     println!("{baseline_name}: {}", baseline.summary());
     println!("ratio: {:.2}", http.rate / baseline.rate);
+    let ceiling = authenticated_reads(&server, &token, settings).await;
+    println!(
+        "ceiling, `{{ me {{ user {{ id }} }} }}` over HTTP: {}; {:.2} of the baseline",
+        ceiling.summary(),
+        ceiling.rate / baseline.rate
+    );
 
     // findAvailableFacilities as bookings grow.
     let search = if schema_has_search(binary, url, logs).await {
-        search_growth(&server, &db, &setup, settings).await
+        // The timed direct statements run on a pool set up as the server's, so that they
+        // pay what the server pays per statement and no more (sea-orm's default pings
+        // every connection it hands out).
+        let direct = yhteistila::service::database::connect(url, 1, Default::default())
+            .await
+            .expect("connect to the benchmark database");
+        search_growth(&server, &db, &direct, &setup, settings).await
     } else {
         println!("findAvailableFacilities is not in the schema: search skipped");
         Vec::new()
@@ -545,6 +557,39 @@ async fn create_bookings(
     .await
 }
 
+/// The same clients sending the cheapest authenticated request, `{ me { user { id } } }`
+/// (HTTP, GraphQL and the token's look-up, no write): a bound no mutation can pass on
+/// this machine, to tell the cost of the booking's own work from that of the request.
+async fn authenticated_reads(server: &Server, token: &str, settings: &Settings) -> Throughput {
+    let client = server.client.clone();
+    let url = format!("{}/graphql", server.base);
+    let token = token.to_string();
+    let work = move || {
+        let request = client
+            .post(&url)
+            .bearer_auth(&token)
+            .json(&json!({ "query": "{ me { user { id } } }" }));
+        async move {
+            let body: Value = request
+                .send()
+                .await
+                .expect("me request")
+                .json()
+                .await
+                .expect("me JSON");
+            assert!(body["data"]["me"]["user"]["id"].is_string(), "{body}");
+            true
+        }
+    };
+    drive(settings.clients, WARM_UP, work.clone()).await;
+    drive(
+        settings.clients,
+        Duration::from_secs(settings.seconds),
+        work,
+    )
+    .await
+}
+
 /// SQLite: the same number of tasks, on a pool configured as the server's, each doing
 /// `BEGIN IMMEDIATE; SELECT overlap; INSERT occupancy; COMMIT` on a random free slot.
 async fn sqlite_loop(url: &str, booking_id: i64, units: &[i64], settings: &Settings) -> Throughput {
@@ -761,6 +806,7 @@ type Found = Vec<(i64, i64)>;
 async fn search_growth(
     server: &Server,
     db: &DatabaseConnection,
+    direct: &DatabaseConnection,
     setup: &Setup,
     settings: &Settings,
 ) -> Vec<(u64, Duration, Duration)> {
@@ -795,14 +841,25 @@ async fn search_growth(
             "{size} bookings: seeded in {:.1} s",
             started.elapsed().as_secs_f64()
         );
-        let graphql = time_runs(settings.search_runs, || search_graphql(server, &question)).await;
-        let sql = time_runs(settings.search_runs, || search_sql(db, &question)).await;
+        // The server hands out its pooled connections in turn (one per client since the
+        // createBooking load), so it needs that many times the warm-up to reach the same
+        // state as the single connection the direct runs below use.
+        let graphql = time_runs(
+            WARM_UP_RUNS * settings.clients,
+            settings.search_runs,
+            || search_graphql(server, &question),
+        )
+        .await;
+        let sql = time_runs(WARM_UP_RUNS, settings.search_runs, || {
+            search_sql(direct, &question)
+        })
+        .await;
         let known = KnownHorizon::default();
         keep_open_ranges_ahead(db, &known)
             .await
             .expect("open ranges");
-        let service = time_runs(settings.search_runs, || {
-            search_service(db, &known, &question)
+        let service = time_runs(WARM_UP_RUNS, settings.search_runs, || {
+            search_service(direct, &known, &question)
         })
         .await;
         if graphql.1 != sql.1 {
@@ -827,14 +884,18 @@ async fn search_growth(
     results
 }
 
-/// Runs `search` a few times to warm up, then `runs` times; (p50, p90) and the answer.
-async fn time_runs<F, Fut>(runs: usize, search: F) -> ((Duration, Duration), Found)
+/// Runs on one connection before timing: PostgreSQL plans a prepared statement afresh
+/// for its first five runs on a connection, and only then may keep a generic plan.
+const WARM_UP_RUNS: usize = 5;
+
+/// Runs `search` `warm_up` times, then `runs` times; (p50, p90) and the answer.
+async fn time_runs<F, Fut>(warm_up: usize, runs: usize, search: F) -> ((Duration, Duration), Found)
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Found>,
 {
     let mut found = Vec::new();
-    for _ in 0..5 {
+    for _ in 0..warm_up {
         found = search().await;
     }
     let mut times = Vec::with_capacity(runs);
