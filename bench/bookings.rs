@@ -462,6 +462,21 @@ impl Slots {
     }
 }
 
+/// Runs `work` from `settings.clients` tasks for the warm-up, then measures it.
+async fn warm_then_measure<F, Fut>(settings: &Settings, work: F) -> Throughput
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = bool> + Send,
+{
+    drive(settings.clients, WARM_UP, work.clone()).await;
+    drive(
+        settings.clients,
+        Duration::from_secs(settings.seconds),
+        work,
+    )
+    .await
+}
+
 /// Runs `work` (true: done, false: conflict) on `clients` tasks for `duration`.
 async fn drive<F, Fut>(clients: usize, duration: Duration, work: F) -> Throughput
 where
@@ -548,13 +563,7 @@ async fn create_bookings(
             }
         }
     };
-    drive(settings.clients, WARM_UP, work.clone()).await;
-    drive(
-        settings.clients,
-        Duration::from_secs(settings.seconds),
-        work,
-    )
-    .await
+    warm_then_measure(settings, work).await
 }
 
 /// The same clients sending the cheapest authenticated request, `{ me { user { id } } }`
@@ -581,13 +590,7 @@ async fn authenticated_reads(server: &Server, token: &str, settings: &Settings) 
             true
         }
     };
-    drive(settings.clients, WARM_UP, work.clone()).await;
-    drive(
-        settings.clients,
-        Duration::from_secs(settings.seconds),
-        work,
-    )
-    .await
+    warm_then_measure(settings, work).await
 }
 
 /// SQLite: the same number of tasks, on a pool configured as the server's, each doing
@@ -638,13 +641,7 @@ async fn sqlite_loop(url: &str, booking_id: i64, units: &[i64], settings: &Setti
             true
         }
     };
-    drive(settings.clients, WARM_UP, work.clone()).await;
-    drive(
-        settings.clients,
-        Duration::from_secs(settings.seconds),
-        work,
-    )
-    .await
+    warm_then_measure(settings, work).await
 }
 
 /// PostgreSQL: pgbench with the same number of clients, each transaction one bare INSERT
