@@ -8,6 +8,7 @@ mod m20261201_000004_events;
 mod m20261201_000005_calendar_feeds;
 mod m20261201_000006_outbox;
 mod m20261202_000007_occurrence_probe;
+mod m20261202_000008_occupancy_guard_seek;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_calendar_feeds::Migration),
             Box::new(m20261201_000006_outbox::Migration),
             Box::new(m20261202_000007_occurrence_probe::Migration),
+            Box::new(m20261202_000008_occupancy_guard_seek::Migration),
         ]
     }
 }

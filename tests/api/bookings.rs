@@ -116,6 +116,52 @@ async fn a_booking_is_confirmed_and_its_time_is_taken() {
     .await;
 }
 
+/// The guard looks only at the last hold starting before a new booking ends (holds never
+/// overlap, so no earlier one can reach further): bookings between, before and after
+/// others are let in exactly where time is free.
+#[tokio::test]
+async fn bookings_fit_exactly_the_gaps_between_other_bookings() {
+    let app = spawn_app().await;
+    let (facility, ngo, booker, _) = bookable(&app, json!({})).await;
+    let day = day_ahead(10);
+    let attempt = |from: &str, until: &str| {
+        app.graphql_raw(
+            Some(&booker),
+            CREATE,
+            booking(
+                &facility,
+                &ngo,
+                &format!("{day}T{from}"),
+                &format!("{day}T{until}"),
+            ),
+        )
+    };
+    // Later first, so that most attempts below meet a hold that is not the unit's last.
+    for (from, until, taken) in [
+        ("14:00", "16:00", false),
+        ("10:00", "12:00", false),
+        ("11:30", "14:30", true),  // reaches into both
+        ("09:00", "10:30", true),  // into the first from before
+        ("15:30", "17:00", true),  // out of the last
+        ("10:30", "11:00", true),  // inside the first
+        ("12:00", "14:00", false), // exactly the gap
+        ("08:00", "10:00", false), // up to the first
+        ("16:00", "17:00", false), // from the last on
+        ("13:00", "13:30", true),  // inside the filled gap
+    ] {
+        let (_, body) = attempt(from, until).await;
+        let code = &body["errors"][0]["extensions"]["code"];
+        if taken {
+            assert_eq!(code, "CONFLICT", "{from}–{until}: {body}");
+        } else {
+            assert!(
+                body["data"]["createBooking"]["id"].is_string(),
+                "{from}–{until}: {body}"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn buffers_keep_time_free_around_bookings() {
     let app = spawn_app().await;
