@@ -1,15 +1,17 @@
 //! Connecting to SQLite or PostgreSQL, write transactions, and applying migrations.
 use std::collections::HashMap;
+use std::future::Future;
 use std::ops::Deref;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, ExecResult, QueryResult, SqliteTransactionMode, Statement, TransactionOptions,
-    TransactionTrait,
+    DbErr, ExecResult, QueryResult, SqliteTransactionMode, Statement, StreamTrait,
+    TransactionOptions, TransactionTrait,
 };
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
@@ -63,11 +65,12 @@ impl Deref for WriteTransaction {
     }
 }
 
-// Queries run inside the transaction, so that it goes wherever a connection does.
+// Queries (and streams, below) run inside the transaction, so that it goes wherever a
+// transaction does.
 #[async_trait::async_trait]
 impl ConnectionTrait for WriteTransaction {
     fn get_database_backend(&self) -> DbBackend {
-        self.txn.get_database_backend()
+        ConnectionTrait::get_database_backend(&self.txn)
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
@@ -88,6 +91,21 @@ impl ConnectionTrait for WriteTransaction {
 
     fn support_returning(&self) -> bool {
         self.txn.support_returning()
+    }
+}
+
+impl StreamTrait for WriteTransaction {
+    type Stream<'a> = <DatabaseTransaction as StreamTrait>::Stream<'a>;
+
+    fn get_database_backend(&self) -> DbBackend {
+        StreamTrait::get_database_backend(&self.txn)
+    }
+
+    fn stream_raw<'a>(
+        &'a self,
+        stmt: Statement,
+    ) -> Pin<Box<dyn Future<Output = Result<Self::Stream<'a>, DbErr>> + 'a + Send>> {
+        self.txn.stream_raw(stmt)
     }
 }
 

@@ -84,7 +84,7 @@ fn row_of(event: &Event, now: DateTime<Utc>, bump: bool) -> event::ActiveModel {
 async fn finish(txn: WriteTransaction, before: &Event, now: DateTime<Utc>) -> AppResult<Event> {
     let after = get(&txn, before.id).await?;
     sync_venue_details(&txn, &after, now).await?;
-    event_changed(&*txn, before, &after, now).await?;
+    event_changed(&txn, before, &after, now).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -266,7 +266,7 @@ pub async fn reschedule(
         now,
     )
     .await?;
-    for occurrence in occurrences_of(&*txn, &[id], None)
+    for occurrence in occurrences_of(&txn, &[id], None)
         .await?
         .remove(&id)
         .unwrap_or_default()

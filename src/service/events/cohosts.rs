@@ -143,7 +143,7 @@ pub async fn invite_cohost(
     let cohost = invitation(&txn, id, organisation)
         .await?
         .ok_or_else(|| AppError::internal("the invitation vanished"))?;
-    cohost_invited(&*txn, &event, organisation, now).await?;
+    cohost_invited(&txn, &event, organisation, now).await?;
     txn.commit().await?;
     Ok(cohost)
 }
