@@ -121,7 +121,7 @@ const POSTGRES_GUARD: &[&str] = &[
 
 /// SQLite: a trigger that refuses an overlapping row. Times are stored as RFC 3339
 /// UTC text of whole seconds, so text order is time order and the index serves it.
-const SQLITE_GUARD: &[&str] = &["CREATE TRIGGER booking_occupancy_no_overlap \
+pub(crate) const SQLITE_GUARD: &[&str] = &["CREATE TRIGGER booking_occupancy_no_overlap \
      BEFORE INSERT ON booking_occupancy \
      WHEN EXISTS (SELECT 1 FROM booking_occupancy o WHERE o.unit_id = NEW.unit_id \
        AND o.blocked_from < NEW.blocked_until AND NEW.blocked_from < o.blocked_until) \

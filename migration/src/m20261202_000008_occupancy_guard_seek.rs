@@ -7,28 +7,23 @@
 //! PostgreSQL's exclusion constraint is unchanged.
 use sea_orm_migration::{prelude::*, sea_orm::DatabaseBackend};
 
+use crate::m20261122_000002_bookings::SQLITE_GUARD;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 const DROP: &str = "DROP TRIGGER booking_occupancy_no_overlap";
 
-/// The guard as migration 2 created it.
-const SCAN: &str = "CREATE TRIGGER booking_occupancy_no_overlap \
-     BEFORE INSERT ON booking_occupancy \
-     WHEN EXISTS (SELECT 1 FROM booking_occupancy o WHERE o.unit_id = NEW.unit_id \
-       AND o.blocked_from < NEW.blocked_until AND NEW.blocked_from < o.blocked_until) \
-     BEGIN SELECT RAISE(ABORT, 'booking_occupancy_no_overlap'); END";
-
 /// The guard reading only the unit's last hold that starts before the new one ends
 /// (times are RFC 3339 UTC text of whole seconds, so text order is time order).
-const SEEK: &str = "CREATE TRIGGER booking_occupancy_no_overlap \
+const SEEK: &[&str] = &["CREATE TRIGGER booking_occupancy_no_overlap \
      BEFORE INSERT ON booking_occupancy \
      WHEN (SELECT o.blocked_until FROM booking_occupancy o WHERE o.unit_id = NEW.unit_id \
        AND o.blocked_from < NEW.blocked_until ORDER BY o.blocked_from DESC LIMIT 1) \
        > NEW.blocked_from \
-     BEGIN SELECT RAISE(ABORT, 'booking_occupancy_no_overlap'); END";
+     BEGIN SELECT RAISE(ABORT, 'booking_occupancy_no_overlap'); END"];
 
-async fn replace_guard(manager: &SchemaManager<'_>, with: &str) -> Result<(), DbErr> {
+async fn replace_guard(manager: &SchemaManager<'_>, with: &[&str]) -> Result<(), DbErr> {
     if manager.get_database_backend() != DatabaseBackend::Sqlite {
         return Ok(());
     }
@@ -36,7 +31,7 @@ async fn replace_guard(manager: &SchemaManager<'_>, with: &str) -> Result<(), Db
     // dropped trigger, and SQLite refuses to create it again there.
     manager
         .get_connection()
-        .execute_unprepared(&format!("{DROP}; {with}"))
+        .execute_unprepared(&[&[DROP], with].concat().join("; "))
         .await?;
     Ok(())
 }
@@ -48,6 +43,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        replace_guard(manager, SCAN).await
+        // Back to the guard as migration 2 created it.
+        replace_guard(manager, SQLITE_GUARD).await
     }
 }
