@@ -149,6 +149,37 @@ pub async fn begin_write(db: &DatabaseConnection) -> AppResult<WriteTransaction>
     Ok(WriteTransaction { txn, _turn: turn })
 }
 
+/// Runs `statements` in order inside `txn`. On SQLite they go to the database as one
+/// call: each call is a trip to the connection's worker thread and back, and in a write
+/// transaction every trip is time the write lock is held. The statements must be built by
+/// sea-query, whose SQLite placeholders (`?`) take their values in order across the
+/// statements; elsewhere they run one by one.
+pub async fn execute_together(
+    txn: &impl ConnectionTrait,
+    statements: Vec<Statement>,
+) -> Result<(), DbErr> {
+    if txn.get_database_backend() != DbBackend::Sqlite || statements.len() < 2 {
+        for statement in statements {
+            txn.execute_raw(statement).await?;
+        }
+        return Ok(());
+    }
+    let mut sql = String::new();
+    let mut values = Vec::new();
+    for statement in statements {
+        sql.push_str(statement.sql.trim_end().trim_end_matches(';'));
+        sql.push_str(";\n");
+        values.extend(statement.values.map(|v| v.0).unwrap_or_default());
+    }
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Sqlite,
+        sql,
+        values,
+    ))
+    .await?;
+    Ok(())
+}
+
 /// The queue of this process's writers to the SQLite file behind `db`: one per file,
 /// whichever pool opened it (there are few files, so entries are never dropped).
 fn writers_of(db: &DatabaseConnection) -> Arc<AsyncMutex<()>> {

@@ -4,8 +4,8 @@
 //! another process is claiming (`FOR UPDATE SKIP LOCKED`), SQLite serialises writers.
 use chrono::{DateTime, Duration, Utc};
 use entity::outbox;
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait, Set, Statement};
 
 use super::pagination::{Page, PageRequest, fetch_page};
 use crate::error::{AppError, AppResult};
@@ -105,6 +105,19 @@ pub async fn enqueue(
     messages: Vec<NewMessage>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
+    if let Some(insert) = enqueue_statement(db, messages, now).await? {
+        db.execute_raw(insert).await?;
+    }
+    Ok(())
+}
+
+/// Like [`enqueue`], but returns the insert (None when there is nothing to insert) for
+/// the caller to run with its other writes.
+pub async fn enqueue_statement(
+    db: &impl ConnectionTrait,
+    messages: Vec<NewMessage>,
+    now: DateTime<Utc>,
+) -> AppResult<Option<Statement>> {
     let mut rows = Vec::with_capacity(messages.len());
     for m in messages {
         if let Some(series) = m.series_id
@@ -131,13 +144,15 @@ pub async fn enqueue(
         });
     }
     if rows.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
-    outbox::Entity::insert_many(rows)
-        .on_conflict_do_nothing_on([outbox::Column::DedupKey])
-        .exec(db)
-        .await?;
-    Ok(())
+    let mut insert = outbox::Entity::insert_many(rows).into_query();
+    insert.on_conflict(
+        OnConflict::column(outbox::Column::DedupKey)
+            .do_nothing()
+            .to_owned(),
+    );
+    Ok(Some(db.get_database_backend().build(&insert)))
 }
 
 /// Adds the bookings of `message` to the message about `series` that the same change

@@ -10,16 +10,17 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use entity::{booking, booking_history as history, facility as facility_entity};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, EntityTrait, QueryFilter, QuerySelect, Set,
+    DbBackend, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Set, Statement,
 };
 
 use self::context::{FacilityRules, RulesCache};
 use super::database;
 use super::facilities::{self, Facility};
-use super::notifications::{Change, Place, notify, notify_at};
+use super::notifications::{self, Change, Place, notify};
 use super::opening_hours;
 use super::organisations;
 use super::organisations::Organisation;
+use super::outbox;
 use super::pagination::{Page, PageRequest, fetch_page};
 use crate::domain::booking::BookingStatus;
 use crate::domain::booking_rules::{RuleViolation, can_cancel, check_booking};
@@ -29,6 +30,7 @@ use crate::domain::permissions::Access;
 use crate::domain::time_range::TimeRange;
 use crate::domain::validation::ValidationError;
 use crate::error::{AppError, AppResult};
+use crate::mail::message::Recipient;
 
 /// A booking as the service knows it.
 #[derive(Debug, Clone)]
@@ -361,6 +363,21 @@ pub(super) async fn record(
     reason: Option<&str>,
     at: DateTime<Utc>,
 ) -> AppResult<()> {
+    let entry = history_entry(booking, from, to, actor, reason, at);
+    txn.execute_raw(history::Entity::insert(entry).build(txn.get_database_backend()))
+        .await?;
+    Ok(())
+}
+
+/// The history row of a status change (see [`record`]).
+fn history_entry(
+    booking: i64,
+    from: Option<BookingStatus>,
+    to: BookingStatus,
+    actor: Option<UserId>,
+    reason: Option<&str>,
+    at: DateTime<Utc>,
+) -> history::ActiveModel {
     history::ActiveModel {
         booking_id: Set(booking),
         from_status: Set(from.map(|s| s.as_ref().to_string())),
@@ -370,9 +387,6 @@ pub(super) async fn record(
         at: Set(at),
         ..Default::default()
     }
-    .insert(txn)
-    .await?;
-    Ok(())
 }
 
 async fn find_by_client_key(
@@ -417,15 +431,17 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> AppResult<Booking> {
     // Read before the write transaction, so that SQLite's write lock is held only for
-    // the writes; the database guard keeps conflicts out whatever was read.
+    // the writes; the database guard keeps conflicts out whatever was read, and the
+    // unique client key a second booking with the same key.
     let context = RuleContext::cached(db, cache, facility, request.organisation_id).await?;
-    let txn = database::begin_write(db).await?;
     if let Some(key) = &request.client_key
-        && let Some(existing) = find_by_client_key(&txn, user, key).await?
+        && let Some(existing) = find_by_client_key(db, user, key).await?
     {
         return same_request(&existing, &request);
     }
-    match book_within(&txn, access, user, &context, &request, now).await {
+    let booker = notifications::booker(db, user).await?;
+    let txn = database::begin_write(db).await?;
+    match book_within(&txn, access, user, &booker, &context, &request, now).await {
         Ok(inserted) => {
             txn.commit().await?;
             Ok(inserted)
@@ -443,13 +459,15 @@ pub async fn create(
     }
 }
 
-/// Books `request` of the context's facility inside the caller's write transaction (see
-/// [`create`]); on an error the caller rolls back and passes the error through
-/// [`explain_after_rollback`].
+/// Books `request` of the context's facility for `user` (whose address is `booker`)
+/// inside the caller's write transaction (see [`create`]); on an error the caller rolls
+/// back and passes the error through [`explain_after_rollback`]. After the booking's own
+/// row, everything it writes goes to the database in one trip.
 pub(crate) async fn book_within(
     txn: &DatabaseTransaction,
     access: &Access,
     user: UserId,
+    booker: &Recipient,
     context: &RuleContext,
     request: &BookingRequest,
     now: DateTime<Utc>,
@@ -468,10 +486,20 @@ pub(crate) async fn book_within(
     let status = initial_status(access, facility);
     let price = context.price_cents(&request.range);
     let inserted = insert_row(txn, user, request, status, None, price, now).await?;
+    let booking = to_booking(inserted.clone())?;
+    let messages =
+        notifications::created(txn, &booking, context.place(), booker.clone(), now).await?;
     let blocked = facility.spec.rules.blocked_range(&request.range);
-    take_time(txn, &inserted, status, user, context.units(), &blocked, now).await?;
-    let booking = to_booking(inserted)?;
-    notify_at(txn, Change::Created(&booking), context.place(), now).await?;
+    take_time(
+        txn,
+        &inserted,
+        status,
+        context.units(),
+        &blocked,
+        now,
+        outbox::enqueue_statement(txn, messages, now).await?,
+    )
+    .await?;
     Ok(booking)
 }
 
@@ -556,20 +584,35 @@ pub(super) async fn insert_row(
     .await
 }
 
-/// Records the first status of a newly inserted booking and holds `blocked` on `units`
-/// for it. On `CONFLICT` (its `conflicts` empty when a concurrent writer won the race)
-/// the caller must roll back.
+/// Records the first status of a newly inserted booking, holds `blocked` on `units` for
+/// it and runs `then` (its messages), all in one trip to the database where it can take
+/// them so (see [`database::execute_together`]). On `CONFLICT` (its `conflicts` empty when
+/// a concurrent writer won the race) the caller must roll back.
 pub(super) async fn take_time(
     txn: &DatabaseTransaction,
     inserted: &booking::Model,
     status: BookingStatus,
-    user: UserId,
     units: &[FacilityId],
     blocked: &TimeRange,
     now: DateTime<Utc>,
+    then: Option<Statement>,
 ) -> AppResult<()> {
-    record(txn, inserted.id, None, status, Some(user), None, now).await?;
-    occupancy::hold(txn, inserted.id, units, blocked).await
+    let backend = txn.get_database_backend();
+    let booker = UserId(inserted.booked_by);
+    let entry = history_entry(inserted.id, None, status, Some(booker), None, now);
+    let statements = [
+        Some(history::Entity::insert(entry).build(backend)),
+        Some(occupancy::hold_statement(
+            backend,
+            inserted.id,
+            units,
+            blocked,
+        )),
+        then,
+    ];
+    database::execute_together(txn, statements.into_iter().flatten().collect())
+        .await
+        .map_err(occupancy::refused)
 }
 
 /// The booking with this id (callers check who may see what of it).

@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use entity::{booking_occupancy as occupancy, facility};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, RuntimeErr, Set,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, RuntimeErr, Set, Statement,
 };
 
 use crate::domain::booking::MAX_BOOKING_LENGTH;
@@ -109,6 +109,25 @@ pub async fn hold(
     units: &[FacilityId],
     blocked: &TimeRange,
 ) -> AppResult<()> {
+    txn.execute_raw(hold_statement(
+        txn.get_database_backend(),
+        booking,
+        units,
+        blocked,
+    ))
+    .await
+    .map(drop)
+    .map_err(refused)
+}
+
+/// The insert of [`hold`], for running together with other statements; its error goes
+/// through [`refused`].
+pub fn hold_statement(
+    backend: DbBackend,
+    booking: i64,
+    units: &[FacilityId],
+    blocked: &TimeRange,
+) -> Statement {
     let rows = units.iter().map(|unit| occupancy::ActiveModel {
         booking_id: Set(booking),
         unit_id: Set(unit.0),
@@ -116,16 +135,19 @@ pub async fn hold(
         blocked_until: Set(blocked.end()),
         ..Default::default()
     });
-    match occupancy::Entity::insert_many(rows)
-        .exec_without_returning(txn)
-        .await
-    {
-        Ok(_) => Ok(()),
-        // The details are read after the caller's rollback.
-        Err(err) if is_overlap(&err) || is_deadlock(&err) => Err(AppError::BookingConflict {
+    occupancy::Entity::insert_many(rows).build(backend)
+}
+
+/// The error of a write that took time: the database refusing an overlapping hold (or
+/// aborting a deadlock over one) is a `CONFLICT` without intervals, which are read after
+/// the caller's rollback.
+pub fn refused(err: DbErr) -> AppError {
+    if is_overlap(&err) || is_deadlock(&err) {
+        AppError::BookingConflict {
             conflicts: Vec::new(),
-        }),
-        Err(err) => Err(err.into()),
+        }
+    } else {
+        err.into()
     }
 }
 

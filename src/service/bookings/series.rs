@@ -303,10 +303,10 @@ impl OccurrenceWriter<'_> {
             &savepoint,
             &inserted,
             self.status,
-            self.user,
             self.rules.units(),
             &blocked,
             self.now,
+            None,
         )
         .await;
         match held {

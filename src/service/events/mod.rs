@@ -27,6 +27,7 @@ use super::bookings::series::{self as booking_series, LOCAL_FORMAT, SeriesError,
 use super::bookings::{self, Booking, BookingDetails, BookingRequest, RuleContext, occupancy};
 use super::database;
 use super::facilities::{self, Facility};
+use super::notifications;
 use super::organisations;
 use super::packed;
 use crate::domain::contact::WebAddress;
@@ -608,8 +609,9 @@ async fn book_guarded(
     now: DateTime<Utc>,
 ) -> AppResult<Booking> {
     let context = RuleContext::load(txn, facility.clone(), request.organisation_id).await?;
+    let booker = notifications::booker(txn, user).await?;
     let savepoint = txn.begin().await?;
-    match bookings::book_within(&savepoint, access, user, &context, request, now).await {
+    match bookings::book_within(&savepoint, access, user, &booker, &context, request, now).await {
         Ok(model) => {
             savepoint.commit().await?;
             Ok(model)

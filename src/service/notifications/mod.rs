@@ -115,18 +115,20 @@ pub async fn notify(
     notify_among(db, change, &places, now).await
 }
 
-/// Like [`notify`], for bookings at `place`, which the caller has read already.
-pub async fn notify_at(
+/// The messages a new `booking` at `place` calls for, to its `booker` (read before the
+/// caller's write transaction) and, when it awaits approval, to the facility's side.
+/// Reads with `db` but writes nothing: the caller writes them with the booking.
+pub async fn created(
     db: &impl ConnectionTrait,
-    change: Change<'_>,
+    booking: &Booking,
     place: Place,
+    booker: Recipient,
     now: DateTime<Utc>,
-) -> AppResult<()> {
-    notify_among(db, change, &[place], now).await
+) -> AppResult<Vec<NewMessage>> {
+    messages_among(db, Change::Created(booking), &[place], booker, now).await
 }
 
-/// Writes the messages of `change`, whose bookings are at `places` (one per facility):
-/// one to the booker for all of them, one to each facility's side for its own.
+/// Writes the messages of `change`, whose bookings are at `places` (one per facility).
 async fn notify_among(
     db: &impl ConnectionTrait,
     change: Change<'_>,
@@ -139,6 +141,28 @@ async fn notify_among(
     };
     let ids: Vec<i64> = bookings.iter().map(|b| b.id).collect();
     let booker = booker(db, first.booked_by).await?;
+    if matches!(change, Change::Cancelled { .. } | Change::Moved { .. }) {
+        outbox::supersede(db, MessageKind::BookingReminder, &ids, now).await?;
+    }
+    let messages = messages_among(db, change, places, booker, now).await?;
+    outbox::enqueue(db, messages, now).await
+}
+
+/// The messages of `change`, whose bookings are at `places` (one per facility) and were
+/// booked by `booker`: one to the booker for all of them, one to each facility's side
+/// for its own.
+async fn messages_among(
+    db: &impl ConnectionTrait,
+    change: Change<'_>,
+    places: &[Place],
+    booker: Recipient,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<NewMessage>> {
+    let bookings = bookings_of(&change);
+    let Some(first) = bookings.first() else {
+        return Ok(Vec::new());
+    };
+    let ids: Vec<i64> = bookings.iter().map(|b| b.id).collect();
     let confirmed = first.status == BookingStatus::Confirmed;
     let (kind, invitation) = match change {
         Change::Created(_) | Change::Approved(_) if confirmed => {
@@ -216,10 +240,7 @@ async fn notify_among(
             }
         }
     }
-    if matches!(change, Change::Cancelled { .. } | Change::Moved { .. }) {
-        outbox::supersede(db, MessageKind::BookingReminder, &ids, now).await?;
-    }
-    outbox::enqueue(db, messages, now).await
+    Ok(messages)
 }
 
 /// Whether any of these bookings was ever confirmed (so its booker got an invitation).
@@ -378,7 +399,8 @@ fn recipient(user: app_user::Model) -> AppResult<Recipient> {
     })
 }
 
-async fn booker(db: &impl ConnectionTrait, user: UserId) -> AppResult<Recipient> {
+/// The address, name and language of `user`, who booked.
+pub async fn booker(db: &impl ConnectionTrait, user: UserId) -> AppResult<Recipient> {
     let user = app_user::Entity::find_by_id(user.0)
         .one(db)
         .await?
