@@ -199,10 +199,31 @@ fn writers_of(db: &DatabaseConnection) -> Arc<AsyncMutex<()>> {
 /// Gives the query planner fresh statistics of the tables. PostgreSQL's autovacuum keeps
 /// them; SQLite gathers them only when asked, here with `PRAGMA optimize` over every table
 /// (`0x10002`: analyse the tables whose statistics are missing or out of date).
+///
+/// SQLite keeps only the per-index row counts (`sqlite_stat1`). The samples that the
+/// bundled SQLite also gathers (`sqlite_stat4`) make its planner depend on the values
+/// bound to a statement, and SQLite then compiles a cached statement afresh whenever those
+/// change: nearly every execution. The samples are deleted in the same transaction, so
+/// no other connection ever loads them (a connection loads statistics when it loads the
+/// schema, as it does once the first analysis has created the statistics tables).
 pub async fn refresh_statistics(db: &DatabaseConnection) -> AppResult<()> {
-    if db.get_database_backend() == DbBackend::Sqlite {
-        db.execute_unprepared("PRAGMA optimize=0x10002").await?;
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return Ok(());
     }
+    let txn = begin_write(db).await?;
+    txn.execute_unprepared("PRAGMA optimize=0x10002").await?;
+    let samples = txn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat4'",
+        ))
+        .await?;
+    if samples.is_some() {
+        // `ANALYZE sqlite_schema` reloads this connection's statistics without the samples.
+        txn.execute_unprepared("DELETE FROM sqlite_stat4; ANALYZE sqlite_schema")
+            .await?;
+    }
+    txn.commit().await?;
     Ok(())
 }
 
