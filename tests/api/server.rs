@@ -188,24 +188,16 @@ async fn refreshing_statistics_gives_sqlites_planner_row_counts_but_no_value_sam
     yhteistila::service::database::refresh_statistics(db)
         .await
         .expect("statistics refreshed");
-    let row = db
-        .query_one_raw(Statement::from_string(
-            DbBackend::Sqlite,
-            "SELECT COUNT(*) AS n FROM sqlite_stat1 WHERE tbl = 'organisation'",
-        ))
-        .await
-        .expect("sqlite_stat1 exists once the tables are analysed")
-        .expect("a row");
-    assert!(row.try_get::<i64>("", "n").expect("n") > 0);
+    let count = async |sql: &str| {
+        db.query_one_raw(Statement::from_string(DbBackend::Sqlite, sql))
+            .await
+            .expect("the statistics tables exist once the tables are analysed")
+            .expect("a row")
+            .try_get::<i64>("", "n")
+            .expect("n")
+    };
+    assert!(count("SELECT COUNT(*) AS n FROM sqlite_stat1 WHERE tbl = 'organisation'").await > 0);
     // Value samples would make SQLite recompile cached statements whenever their bound
     // values change; only the row counts are kept.
-    let samples = db
-        .query_one_raw(Statement::from_string(
-            DbBackend::Sqlite,
-            "SELECT COUNT(*) AS n FROM sqlite_stat4",
-        ))
-        .await
-        .expect("sqlite_stat4 exists once the tables are analysed")
-        .expect("a row");
-    assert_eq!(samples.try_get::<i64>("", "n").expect("n"), 0);
+    assert_eq!(count("SELECT COUNT(*) AS n FROM sqlite_stat4").await, 0);
 }

@@ -354,23 +354,18 @@ async fn quota_violations(
     Ok(found)
 }
 
+/// Records a status change in the booking's history (`entry` from [`history_entry`]).
 pub(super) async fn record(
     txn: &DatabaseTransaction,
-    booking: i64,
-    from: Option<BookingStatus>,
-    to: BookingStatus,
-    actor: Option<UserId>,
-    reason: Option<&str>,
-    at: DateTime<Utc>,
+    entry: history::ActiveModel,
 ) -> AppResult<()> {
-    let entry = history_entry(booking, from, to, actor, reason, at);
     txn.execute_raw(history::Entity::insert(entry).build(txn.get_database_backend()))
         .await?;
     Ok(())
 }
 
-/// The history row of a status change (see [`record`]).
-fn history_entry(
+/// The history row of a status change: `booking` went `from` one status `to` the next.
+pub(super) fn history_entry(
     booking: i64,
     from: Option<BookingStatus>,
     to: BookingStatus,
@@ -600,17 +595,12 @@ pub(super) async fn take_time(
     let backend = txn.get_database_backend();
     let booker = UserId(inserted.booked_by);
     let entry = history_entry(inserted.id, None, status, Some(booker), None, now);
-    let statements = [
-        Some(history::Entity::insert(entry).build(backend)),
-        Some(occupancy::hold_statement(
-            backend,
-            inserted.id,
-            units,
-            blocked,
-        )),
-        then,
+    let mut statements = vec![
+        history::Entity::insert(entry).build(backend),
+        occupancy::hold_statement(backend, inserted.id, units, blocked),
     ];
-    database::execute_together(txn, statements.into_iter().flatten().collect())
+    statements.extend(then);
+    database::execute_together(txn, statements)
         .await
         .map_err(occupancy::refused)
 }
@@ -825,12 +815,14 @@ pub(super) async fn set_status(
         .await?;
     record(
         txn,
-        current.id,
-        Some(current.status),
-        next,
-        Some(user),
-        reason,
-        now,
+        history_entry(
+            current.id,
+            Some(current.status),
+            next,
+            Some(user),
+            reason,
+            now,
+        ),
     )
     .await
 }

@@ -11,8 +11,9 @@ use sea_orm::{
 };
 
 use super::{
-    Booking, BookingDetails, BookingRequest, RuleContext, explain_after_rollback, initial_status,
-    insert_row, lock_facility, occupancy, record, set_status, take_time, to_booking,
+    Booking, BookingDetails, BookingRequest, RuleContext, explain_after_rollback, history_entry,
+    initial_status, insert_row, lock_facility, occupancy, record, set_status, take_time,
+    to_booking,
 };
 use crate::domain::booking::{BookingStatus, booking_range};
 use crate::domain::booking_rules::can_cancel;
@@ -779,7 +780,8 @@ pub(crate) async fn move_within(
         current.range.end().to_rfc3339()
     );
     let status = current.status;
-    record(txn, id, Some(status), status, Some(user), Some(&why), now).await?;
+    let entry = history_entry(id, Some(status), status, Some(user), Some(&why), now);
+    record(txn, entry).await?;
     let units = occupancy::units_of(txn, facility.id).await?;
     let blocked = facility.spec.rules.blocked_range(&range);
     occupancy::hold(txn, id, &units, &blocked).await?;
