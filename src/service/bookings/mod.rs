@@ -595,10 +595,13 @@ pub(super) async fn take_time(
     let backend = txn.get_database_backend();
     let booker = UserId(inserted.booked_by);
     let entry = history_entry(inserted.id, None, status, Some(booker), None, now);
-    let mut statements = vec![
-        history::Entity::insert(entry).build(backend),
-        occupancy::hold_statement(backend, inserted.id, units, blocked),
-    ];
+    let mut statements = vec![history::Entity::insert(entry).build(backend)];
+    statements.extend(occupancy::hold_statements(
+        backend,
+        inserted.id,
+        units,
+        blocked,
+    ));
     statements.extend(then);
     database::execute_together(txn, statements)
         .await

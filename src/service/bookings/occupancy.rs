@@ -4,6 +4,7 @@
 //! the database is what makes double booking impossible.
 use chrono::{DateTime, Utc};
 use entity::{booking_occupancy as occupancy, facility};
+use sea_orm::sea_query::{LockType, Order, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, QueryTrait, RuntimeErr, Set, Statement,
@@ -13,6 +14,7 @@ use crate::domain::booking::MAX_BOOKING_LENGTH;
 use crate::domain::ids::FacilityId;
 use crate::domain::time_range::TimeRange;
 use crate::error::{AppError, AppResult};
+use crate::service::database;
 
 /// Name of the guard on both backends (constraint on PostgreSQL, trigger on SQLite).
 const GUARD: &str = "booking_occupancy_no_overlap";
@@ -25,8 +27,10 @@ pub fn is_overlap(err: &DbErr) -> bool {
 
 /// Whether `err` is PostgreSQL breaking a deadlock by aborting this transaction. The
 /// exclusion constraint is checked after the insert, so two transactions inserting
-/// overlapping holds at the same moment may each wait for the other to end; the
-/// deadlock detector then aborts one of them, which has lost the race like any other.
+/// overlapping holds at the same moment may each wait for the other to end; the units'
+/// row locks (see [`hold_statements`]) prevent that for one booking at a time, but a
+/// transaction that books several facilities can still meet another one in the other
+/// order. The aborted one has lost the race like any other.
 fn is_deadlock(err: &DbErr) -> bool {
     database_error(err).is_some_and(|(code, _)| code.as_deref() == Some("40P01"))
 }
@@ -109,25 +113,38 @@ pub async fn hold(
     units: &[FacilityId],
     blocked: &TimeRange,
 ) -> AppResult<()> {
-    txn.execute_raw(hold_statement(
-        txn.get_database_backend(),
-        booking,
-        units,
-        blocked,
-    ))
-    .await
-    .map(drop)
-    .map_err(refused)
+    let statements = hold_statements(txn.get_database_backend(), booking, units, blocked);
+    database::execute_together(txn, statements)
+        .await
+        .map_err(refused)
 }
 
-/// The insert of [`hold`], for running together with other statements; its error goes
+/// The statements of [`hold`], for running together with other writes; their error goes
 /// through [`refused`].
-pub fn hold_statement(
+///
+/// On PostgreSQL they first lock the units' rows, in id order. The exclusion constraint
+/// is checked after the insert, so two transactions inserting overlapping holds at once
+/// wait for each other until the deadlock detector aborts one, a second later; many
+/// bookings racing for one hall queued up behind such waits for many seconds. With the
+/// lock, a booking of the same units waits for the one before it to end and then finds
+/// its holds. (SQLite's writers already take turns.)
+pub fn hold_statements(
     backend: DbBackend,
     booking: i64,
     units: &[FacilityId],
     blocked: &TimeRange,
-) -> Statement {
+) -> Vec<Statement> {
+    let mut statements = Vec::with_capacity(2);
+    if backend == DbBackend::Postgres {
+        let lock = Query::select()
+            .column(facility::Column::Id)
+            .from(facility::Entity)
+            .and_where(facility::Column::Id.is_in(units.iter().map(|u| u.0)))
+            .order_by(facility::Column::Id, Order::Asc)
+            .lock(LockType::NoKeyUpdate)
+            .to_owned();
+        statements.push(backend.build(&lock));
+    }
     let rows = units.iter().map(|unit| occupancy::ActiveModel {
         booking_id: Set(booking),
         unit_id: Set(unit.0),
@@ -135,7 +152,8 @@ pub fn hold_statement(
         blocked_until: Set(blocked.end()),
         ..Default::default()
     });
-    occupancy::Entity::insert_many(rows).build(backend)
+    statements.push(occupancy::Entity::insert_many(rows).build(backend));
+    statements
 }
 
 /// The error of a write that took time: the database refusing an overlapping hold (or
