@@ -1,9 +1,10 @@
 //! The mail worker: a tokio task of the server that writes due reminders, claims due
-//! outbox messages, composes and sends them, and records the outcome. A message is
+//! outbox messages, composes and sends them, and records the outcomes. A message is
 //! marked sent only after the mail server accepted it; a failure is retried with
-//! backoff and parked after the last attempt. Stopping lets the message in flight finish
-//! and gives back the rest of the batch.
-use std::time::Duration;
+//! backoff and parked after the last attempt. Outcomes are written together, at the end
+//! of a batch or within [`RECORD_WITHIN`] of the first unwritten one. Stopping lets the
+//! message in flight finish and gives back the rest of the batch.
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use lettre::message::Mailbox;
@@ -37,6 +38,13 @@ pub struct Worker {
     reminder_before: chrono::Duration,
     batch: u64,
 }
+
+/// How long a message handed over may wait for its outcome to be written with the
+/// outcomes of the messages after it. Until then, a crash would send it again.
+const RECORD_WITHIN: Duration = Duration::from_secs(1);
+
+/// A message, what became of it (its subject when the mail server took it), and when.
+type Outcome = (OutboxMessage, Result<String, SendError>, DateTime<Utc>);
 
 fn duration(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
@@ -98,7 +106,7 @@ impl Worker {
     }
 
     /// Writes due reminders, then sends one batch of due messages; returns how many
-    /// were handled.
+    /// were claimed.
     async fn tick(&self, stop: &watch::Receiver<bool>) -> AppResult<usize> {
         notifications::schedule_reminders(&self.db, self.reminder_before, Utc::now()).await?;
         // The worker's writes queue with the service's other writers (see `begin_write`).
@@ -106,40 +114,59 @@ impl Worker {
         let batch = outbox::claim(&txn, &self.id, self.batch, self.lease, Utc::now()).await?;
         txn.commit().await?;
         let claimed = batch.len();
+        let mut outcomes = Vec::new();
+        let mut sent_since = Instant::now();
         for message in batch {
             if *stop.borrow() {
                 break;
             }
-            self.deliver(message).await?;
+            let outcome = match outbox::still_claimed(&self.db, message.id, &self.id).await {
+                Ok(true) => self.send(&message).await,
+                Ok(false) => continue,
+                Err(err) => {
+                    self.record(outcomes).await?;
+                    return Err(err);
+                }
+            };
+            if outcomes.is_empty() {
+                sent_since = Instant::now();
+            }
+            outcomes.push((message, outcome, Utc::now()));
+            if sent_since.elapsed() >= RECORD_WITHIN {
+                self.record(std::mem::take(&mut outcomes)).await?;
+            }
         }
+        self.record(outcomes).await?;
         Ok(claimed)
     }
 
-    async fn deliver(&self, message: OutboxMessage) -> AppResult<()> {
-        if !outbox::still_claimed(&self.db, message.id, &self.id).await? {
+    /// Records what became of messages handed over (or not), in one write transaction:
+    /// a write per message would queue for SQLite's write lock with every booking.
+    async fn record(&self, outcomes: Vec<Outcome>) -> AppResult<()> {
+        if outcomes.is_empty() {
             return Ok(());
         }
-        let outcome = self.send(&message).await;
-        let now = Utc::now();
         let txn = database::begin_write(&self.db).await?;
-        match outcome {
-            Ok(subject) => {
-                if !outbox::mark_sent(&txn, message.id, &self.id, &subject, now).await? {
-                    tracing::warn!(id = message.id, "sent a message whose claim had ended");
+        for (message, outcome, at) in outcomes {
+            match outcome {
+                Ok(subject) => {
+                    if !outbox::mark_sent(&txn, message.id, &self.id, &subject, at).await? {
+                        tracing::warn!(id = message.id, "sent a message whose claim had ended");
+                    }
                 }
-            }
-            Err(err) => {
-                let failed = u32::try_from(message.attempts).unwrap_or(0) + 1;
-                let retry_at = match &err {
-                    SendError::Transient(_) => self
-                        .retry
-                        .next_delay(failed, &mut rand::rng())
-                        .map(|wait| now + duration(wait)),
-                    SendError::Permanent(_) => None,
-                };
-                tracing::warn!(id = message.id, attempt = failed, retry_at = ?retry_at, error = %err, "mail not sent");
-                outbox::mark_failed(&txn, message.id, &self.id, &err.to_string(), retry_at, now)
-                    .await?;
+                Err(err) => {
+                    let failed = u32::try_from(message.attempts).unwrap_or(0) + 1;
+                    let retry_at = match &err {
+                        SendError::Transient(_) => self
+                            .retry
+                            .next_delay(failed, &mut rand::rng())
+                            .map(|wait| at + duration(wait)),
+                        SendError::Permanent(_) => None,
+                    };
+                    tracing::warn!(id = message.id, attempt = failed, retry_at = ?retry_at, error = %err, "mail not sent");
+                    outbox::mark_failed(&txn, message.id, &self.id, &err.to_string(), retry_at, at)
+                        .await?;
+                }
             }
         }
         txn.commit().await?;
