@@ -18,6 +18,10 @@ use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
 
+mod group;
+
+pub use group::write_in_group;
+
 /// How long a writer waits for SQLite's write lock (or its turn in this process).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -134,7 +138,7 @@ impl WriteTransaction {
 pub async fn begin_write(db: &DatabaseConnection) -> AppResult<WriteTransaction> {
     let turn = match db.get_database_backend() {
         DbBackend::Sqlite => Some(
-            tokio::time::timeout(BUSY_TIMEOUT, writers_of(db).lock_owned())
+            tokio::time::timeout(BUSY_TIMEOUT, file_of(db).turn.clone().lock_owned())
                 .await
                 .map_err(|_| AppError::internal("the database stayed busy"))?,
         ),
@@ -180,20 +184,29 @@ pub async fn execute_together(
     Ok(())
 }
 
-/// The queue of this process's writers to the SQLite file behind `db`: one per file,
-/// whichever pool opened it (there are few files, so entries are never dropped).
-fn writers_of(db: &DatabaseConnection) -> Arc<AsyncMutex<()>> {
-    static QUEUES: LazyLock<Mutex<HashMap<PathBuf, Arc<AsyncMutex<()>>>>> =
+/// This process's writers to one SQLite file.
+#[derive(Default)]
+struct FileWriters {
+    /// The turn to write, which writers queue for.
+    turn: Arc<AsyncMutex<()>>,
+    /// Writes waiting to be committed together.
+    group: Arc<Mutex<group::Queue>>,
+}
+
+/// The writers to the SQLite file behind `db`: one entry per file, whichever pool opened
+/// it (there are few files, so entries are never dropped).
+fn file_of(db: &DatabaseConnection) -> Arc<FileWriters> {
+    static FILES: LazyLock<Mutex<HashMap<PathBuf, Arc<FileWriters>>>> =
         LazyLock::new(Default::default);
     let file = db
         .get_sqlite_connection_pool()
         .connect_options()
         .get_filename()
         .to_path_buf();
-    let mut queues = QUEUES
+    let mut files = FILES
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    queues.entry(file).or_default().clone()
+    files.entry(file).or_default().clone()
 }
 
 /// Gives the query planner fresh statistics of the tables. PostgreSQL's autovacuum keeps

@@ -729,6 +729,55 @@ async fn sixty_four_racing_bookings_of_one_slot_give_one_booking() {
 }
 
 #[tokio::test]
+async fn bookings_committed_together_keep_every_free_slot_and_refuse_only_the_taken_ones() {
+    let app = spawn_app().await;
+    let (facility, ngo, booker, _) = bookable(&app, json!({})).await;
+    let day = day_ahead(12);
+    // Sixteen hours, each asked for three times at once: the writes meet in the same
+    // commits, where a refused one must undo only itself.
+    let requests = (0..48)
+        .map(|i| {
+            let hour = 6 + i % 16;
+            booking(
+                &facility,
+                &ngo,
+                &format!("{day}T{hour:02}:00"),
+                &format!("{day}T{:02}:00", hour + 1),
+            )
+        })
+        .collect();
+    assert_eq!(race(&app, requests, &booker).await, (16, 32));
+    let bookings = app
+        .graphql(Some(&booker), "query($org: ID!) { bookings(filter: { organisationId: $org }, first: 100) { edges { node { status time { start } } } } }", json!({ "org": ngo }))
+        .await;
+    let mut starts: Vec<&str> = bookings["bookings"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["node"]["status"], "CONFIRMED");
+            e["node"]["time"]["start"].as_str().unwrap()
+        })
+        .collect();
+    starts.sort();
+    let stored = starts.len();
+    starts.dedup();
+    assert_eq!(
+        (stored, starts.len()),
+        (16, 16),
+        "one booking per hour: {starts:?}"
+    );
+    let free = app
+        .graphql(Some(&booker), "query($id: ID!, $from: String!, $to: String!) { facilityAvailability(facilityId: $id, from: $from, to: $to) { startLocal endLocal } }", json!({ "id": facility, "from": format!("{day}T06:00"), "to": format!("{day}T22:00") }))
+        .await;
+    assert_eq!(
+        free["facilityAvailability"],
+        json!([]),
+        "every hour is held"
+    );
+}
+
+#[tokio::test]
 async fn booking_the_whole_holds_its_parts_and_a_part_holds_the_whole() {
     let app = spawn_app().await;
     let (gym, ngo, booker, manager) = bookable(&app, json!({})).await;

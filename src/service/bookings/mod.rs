@@ -435,14 +435,16 @@ pub async fn create(
         return same_request(&existing, &request);
     }
     let booker = notifications::booker(db, user).await?;
-    let txn = database::begin_write(db).await?;
-    match book_within(&txn, access, user, &booker, &context, &request, now).await {
-        Ok(inserted) => {
-            txn.commit().await?;
-            Ok(inserted)
-        }
+    let (access, wanted) = (access.clone(), request.clone());
+    let booked = database::write_in_group(db, move |txn| {
+        Box::pin(
+            async move { book_within(txn, &access, user, &booker, &context, &wanted, now).await },
+        )
+    })
+    .await;
+    match booked {
+        Ok(inserted) => Ok(inserted),
         Err(err) => {
-            txn.rollback().await?;
             // The same client key committed meanwhile: answer with that booking.
             if let Some(key) = &request.client_key
                 && let Some(existing) = find_by_client_key(db, user, key).await?
