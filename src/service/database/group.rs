@@ -122,7 +122,15 @@ async fn drain(db: DatabaseConnection, queue: Arc<Mutex<Queue>>) {
             let size = waiting.jobs.len().min(MAX_GROUP);
             waiting.jobs.drain(..size).collect()
         };
-        let rest = write_group(&db, group).await;
+        // A panic must not leave the queue marked as drained by a task that is gone;
+        // the group's callers hear that their writes did not run.
+        let rest = AssertUnwindSafe(write_group(&db, group))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| {
+                tracing::error!("a group of writes panicked");
+                Vec::new()
+            });
         // Writes that did not get to run in a group that failed go first in the next.
         lock(&queue).jobs.splice(0..0, rest);
     }
