@@ -17,6 +17,7 @@ use super::transport::{self, SendError, Transport};
 use crate::config::MailConfig;
 use crate::error::{AppError, AppResult};
 use crate::ical::calendar::Party;
+use crate::service::notifications::InvitationSources;
 use crate::service::outbox::{self, OutboxMessage};
 use crate::service::{database, notifications};
 
@@ -85,14 +86,17 @@ impl Worker {
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         tracing::info!(worker = %self.id, "mail worker started");
         while !*stop.borrow() {
-            let busy = match self.tick(&stop).await {
-                Ok(claimed) => claimed > 0,
+            // A full batch means more may be due at once; otherwise the worker waits for
+            // the next poll, so that under load a batch gathers what came meanwhile
+            // instead of each tick taking a message or two for the same reads and writes.
+            let full = match self.tick(&stop).await {
+                Ok(claimed) => claimed as u64 >= self.batch,
                 Err(err) => {
                     log_error(&err);
                     false
                 }
             };
-            if !busy {
+            if !full {
                 tokio::select! {
                     () = tokio::time::sleep(self.poll) => {}
                     changed = stop.changed() => if changed.is_err() { break },
@@ -114,6 +118,10 @@ impl Worker {
         let batch = outbox::claim(&txn, &self.id, self.batch, self.lease, Utc::now()).await?;
         txn.commit().await?;
         let claimed = batch.len();
+        // Read for the whole batch; a failure to read fails each invitation's attempt.
+        let sources = notifications::InvitationSources::load(&self.db, &batch)
+            .await
+            .map_err(|e| e.to_string());
         let mut outcomes = Vec::new();
         let mut sent_since = Instant::now();
         for message in batch {
@@ -121,7 +129,7 @@ impl Worker {
                 break;
             }
             let outcome = match outbox::still_claimed(&self.db, message.id, &self.id).await {
-                Ok(true) => self.send(&message).await,
+                Ok(true) => self.send(&message, sources.as_ref()).await,
                 Ok(false) => continue,
                 Err(err) => {
                     self.record(outcomes).await?;
@@ -174,15 +182,32 @@ impl Worker {
     }
 
     /// Composes and hands over one message; its subject on success.
-    async fn send(&self, message: &OutboxMessage) -> Result<String, SendError> {
+    async fn send(
+        &self,
+        message: &OutboxMessage,
+        sources: Result<&InvitationSources, &String>,
+    ) -> Result<String, SendError> {
         let composed = self
             .composer
             .compose(message.kind, &message.recipient, &message.payload)
             .map_err(|e| SendError::Permanent(e.to_string()))?;
-        let calendar =
-            notifications::invitation(&self.db, message, &self.organizer, &self.base_url)
+        let calendar = match sources {
+            Ok(sources) => {
+                notifications::invitation(
+                    &self.db,
+                    sources,
+                    message,
+                    &self.organizer,
+                    &self.base_url,
+                )
                 .await
-                .map_err(|e| SendError::Transient(format!("invitation: {e}")))?;
+            }
+            Err(err) if message.payload.invitation.is_some() => {
+                Err(AppError::internal(err.clone()))
+            }
+            Err(_) => Ok(None),
+        }
+        .map_err(|e| SendError::Transient(format!("invitation: {e}")))?;
         let mime = transport::build(
             &self.from,
             &message.recipient,

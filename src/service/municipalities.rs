@@ -1,7 +1,7 @@
-//! The municipalities the migrations seeded: the directory read once at start, and one
-//! by code.
+//! The municipalities the migrations seeded: the directory read once at start, and by
+//! code.
 use entity::municipality;
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::domain::municipality::{Municipality, MunicipalityDirectory};
 use crate::error::AppResult;
@@ -20,6 +20,17 @@ pub async fn load_directory(db: &DatabaseConnection) -> AppResult<MunicipalityDi
     Ok(MunicipalityDirectory::new(
         rows.into_iter().map(to_municipality).collect(),
     ))
+}
+
+/// The municipalities with these codes.
+pub async fn by_codes(db: &impl ConnectionTrait, codes: &[&str]) -> AppResult<Vec<Municipality>> {
+    Ok(municipality::Entity::find()
+        .filter(municipality::Column::Code.is_in(codes.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_municipality)
+        .collect())
 }
 
 /// The municipality with this code, if there is one.

@@ -223,6 +223,53 @@ async fn a_confirmed_booking_sends_an_invitation_in_the_bookers_language_and_can
 }
 
 #[tokio::test]
+async fn bookings_of_one_hall_by_two_associations_at_once_each_get_their_own_invitation() {
+    let smtp = SmtpServer::start().await;
+    let app = mail_app(&smtp, 5).await;
+    let (facility, martat, _, _) = bookable(&app, json!({})).await;
+    let coordinator = app.coordinator().await;
+    let village = app
+        .create_organisation(&coordinator, "NGO", "Hollolan Kyläyhdistys", "Hollola")
+        .await;
+    let first = member(&app, &martat, "marta@example.fi", "FI").await;
+    let second = member(&app, &village, "kyla@example.fi", "FI").await;
+    let day = day_ahead(14);
+    // Made at once, so that the worker likely sends both messages in one batch.
+    let (a, b) = tokio::join!(
+        book(&app, &first, &facility, &martat, day, "10:00", "12:00"),
+        book(&app, &second, &facility, &village, day, "14:00", "16:00"),
+    );
+    assert_eq!((a.1.as_str(), b.1.as_str()), ("CONFIRMED", "CONFIRMED"));
+    let received = smtp.wait_for(2).await;
+    for (address, id, own, other) in [
+        (
+            "marta@example.fi",
+            &a.0,
+            "Lahden Martat",
+            "Hollolan Kyläyhdistys",
+        ),
+        (
+            "kyla@example.fi",
+            &b.0,
+            "Hollolan Kyläyhdistys",
+            "Lahden Martat",
+        ),
+    ] {
+        let mine = to(&received, address);
+        assert_eq!(mine.len(), 1, "{address}");
+        let (_, calendar) = invitation(&mine[0]).expect("an invitation");
+        let event = &calendar.events[0].properties;
+        let uid = app.state.installation.uid("booking", id.parse().unwrap());
+        assert_eq!(property(event, "UID"), Some(uid.as_str()));
+        let description = property(event, "DESCRIPTION").unwrap_or_default();
+        assert!(
+            description.contains(own) && !description.contains(other),
+            "{address}: {description}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_request_awaiting_approval_tells_the_contact_person_and_approval_sends_the_invitation() {
     let smtp = SmtpServer::start().await;
     let app = mail_app(&smtp, 5).await;

@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use entity::{app_user, booking, booking_history, membership};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, StreamTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, StreamTrait};
 
 use super::bookings::series::{self, SeriesOccurrence};
 use super::bookings::{Booking, Transition, to_booking};
@@ -26,12 +26,13 @@ use super::municipalities;
 use super::organisations::{self, Organisation};
 use super::outbox::{self, NewMessage, OutboxMessage};
 use crate::domain::booking::BookingStatus;
-use crate::domain::ids::{EventId, OrganisationId, UserId};
+use crate::domain::ids::{EventId, FacilityId, OrganisationId, UserId};
 use crate::domain::localized::Language;
 use crate::domain::municipality::Municipality;
 use crate::domain::organisation::Role;
 use crate::domain::time_range::TimeRange;
 use crate::error::{AppError, AppResult};
+use crate::ical::Installation;
 use crate::ical::bookings::{Booker, BookingCalendar, Detail, Place as CalendarPlace};
 use crate::ical::calendar::{CalendarHeader, CalendarItem, ItemStatus, Method, Party};
 use crate::mail::message::{BookingItem, Invitation, MessageKind, Payload, Recipient, SkippedItem};
@@ -285,18 +286,53 @@ impl Place {
         })
     }
 
-    /// The places of `bookings`, one per facility, in the order they first appear.
+    /// The places of `bookings`, one per facility and booking organisation, in the order
+    /// they first appear; three statements however many.
     async fn load_all<'b>(
         db: &impl ConnectionTrait,
         bookings: impl IntoIterator<Item = &'b Booking>,
     ) -> AppResult<Vec<Self>> {
-        let mut places: Vec<Self> = Vec::new();
+        let mut pairs: Vec<(FacilityId, OrganisationId)> = Vec::new();
         for booking in bookings {
-            if !places.iter().any(|p| p.facility.id == booking.facility_id) {
-                places.push(Self::load(db, booking).await?);
+            let pair = (booking.facility_id, booking.organisation_id);
+            if !pairs.contains(&pair) {
+                pairs.push(pair);
             }
         }
-        Ok(places)
+        if pairs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let facility_ids: Vec<FacilityId> = pairs.iter().map(|(f, _)| *f).collect();
+        let organisation_ids: Vec<OrganisationId> = pairs.iter().map(|(_, o)| *o).collect();
+        let facilities = facilities::by_ids(db, &facility_ids).await?;
+        let organisations = organisations::by_ids(db, &organisation_ids).await?;
+        let codes: Vec<&str> = facilities
+            .iter()
+            .map(|f| f.spec.municipality_code.as_str())
+            .collect();
+        let towns = municipalities::by_codes(db, &codes).await?;
+        pairs
+            .into_iter()
+            .map(|(facility, organisation)| {
+                let facility = facilities
+                    .iter()
+                    .find(|f| f.id == facility)
+                    .ok_or_else(|| AppError::not_found("facility", facility))?;
+                let organisation = organisations
+                    .iter()
+                    .find(|o| o.id == organisation)
+                    .ok_or_else(|| AppError::not_found("organisation", organisation))?;
+                let town = towns
+                    .iter()
+                    .find(|m| m.code == facility.spec.municipality_code)
+                    .cloned();
+                Ok(Self::new(facility.clone(), town, organisation.clone()))
+            })
+            .collect()
+    }
+
+    fn is_of(&self, booking: &Booking) -> bool {
+        self.facility.id == booking.facility_id && self.organisation.id == booking.organisation_id
     }
 
     fn calendar_place(&self, language: Language) -> CalendarPlace {
@@ -502,14 +538,54 @@ pub async fn schedule_reminders(
     outbox::enqueue(db, messages, now).await
 }
 
+/// What the invitations of a batch of messages are made from, read once for the batch:
+/// the bookings as they are now, their places and the installation's id. Five statements
+/// for a batch where each message took as many alone; the cost is that a booking changed
+/// while the batch is being sent goes out as it was when the batch began (its change
+/// brings a message of its own).
+pub struct InvitationSources {
+    bookings: Vec<Booking>,
+    places: Vec<Place>,
+    installation: Installation,
+}
+
+impl InvitationSources {
+    /// Reads what the invitations among `messages` about bookings need.
+    pub async fn load(db: &impl ConnectionTrait, messages: &[OutboxMessage]) -> AppResult<Self> {
+        let ids: Vec<i64> = messages
+            .iter()
+            .filter(|m| m.payload.invitation.is_some() && m.event_id.is_none())
+            .flat_map(|m| m.payload.bookings.iter().map(|b| b.id))
+            .collect();
+        let bookings = if ids.is_empty() {
+            Vec::new()
+        } else {
+            booking::Entity::find()
+                .filter(booking::Column::Id.is_in(ids))
+                .order_by_asc(booking::Column::Id)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(to_booking)
+                .collect::<AppResult<Vec<_>>>()?
+        };
+        Ok(Self {
+            places: Place::load_all(db, &bookings).await?,
+            bookings,
+            installation: calendar::installation(db).await?,
+        })
+    }
+}
+
 /// The calendar part of `message`, if it carries an invitation: the calendar objects of its
-/// bookings (each single booking, and the whole series an occurrence belongs to) as they
-/// are now, sent by `organizer` to the recipient as `ATTENDEE`. A cancellation carries
-/// only what is called off: the whole series, or the cancelled occurrences by their
-/// `RECURRENCE-ID`.
+/// bookings (each single booking, and the whole series an occurrence belongs to) as
+/// `sources` hold them, sent by `organizer` to the recipient as `ATTENDEE`. A cancellation
+/// carries only what is called off: the whole series, or the cancelled occurrences by
+/// their `RECURRENCE-ID`.
 /// An invitation whose bookings have all been called off meanwhile becomes a cancellation.
 pub async fn invitation(
     db: &(impl ConnectionTrait + StreamTrait),
+    sources: &InvitationSources,
     message: &OutboxMessage,
     organizer: &Party,
     base_url: &str,
@@ -522,29 +598,27 @@ pub async fn invitation(
             .await
             .map(Some);
     }
-    let ids: Vec<i64> = message.payload.bookings.iter().map(|b| b.id).collect();
-    let rows = booking::Entity::find()
-        .filter(booking::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(to_booking)
-        .collect::<AppResult<Vec<_>>>()?;
+    let rows: Vec<Booking> = sources
+        .bookings
+        .iter()
+        .filter(|b| message.payload.bookings.iter().any(|item| item.id == b.id))
+        .cloned()
+        .collect();
     let Some(first) = rows.first() else {
         return Ok(None);
     };
-    let places = Place::load_all(db, &rows).await?;
     let place_of = |booking: &Booking| {
-        places
+        sources
+            .places
             .iter()
-            .find(|p| p.facility.id == booking.facility_id)
+            .find(|p| p.is_of(booking))
             .ok_or_else(|| AppError::internal("a booking whose place was not loaded"))
     };
     let zone = place_of(first)?.facility.spec.time_zone;
     let language = message.recipient.language;
-    let installation = calendar::installation(db).await?;
+    let installation = &sources.installation;
     let mapping = BookingCalendar {
-        installation: &installation,
+        installation,
         language,
         detail: Detail::Full,
     };
