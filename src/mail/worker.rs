@@ -118,6 +118,9 @@ impl Worker {
         let batch = outbox::claim(&txn, &self.id, self.batch, self.lease, Utc::now()).await?;
         txn.commit().await?;
         let claimed = batch.len();
+        if claimed == 0 {
+            return Ok(0);
+        }
         // Read for the whole batch; a failure to read fails each invitation's attempt.
         let sources = notifications::InvitationSources::load(&self.db, &batch)
             .await

@@ -275,17 +275,6 @@ impl Place {
         }
     }
 
-    async fn load(db: &impl ConnectionTrait, booking: &Booking) -> AppResult<Self> {
-        let facility = facilities::get(db, booking.facility_id).await?;
-        let municipality = municipalities::by_code(db, &facility.spec.municipality_code).await?;
-        let organisation = organisations::get(db, booking.organisation_id).await?;
-        Ok(Self {
-            facility,
-            municipality,
-            organisation,
-        })
-    }
-
     /// The places of `bookings`, one per facility and booking organisation, in the order
     /// they first appear; three statements however many.
     async fn load_all<'b>(
@@ -520,9 +509,13 @@ pub async fn schedule_reminders(
         .filter(|b| b.updated_at + lead <= b.starts_at)
         .map(to_booking)
         .collect::<AppResult<Vec<_>>>()?;
+    let places = Place::load_all(db, &due).await?;
     let mut messages = Vec::with_capacity(due.len());
     for booking in &due {
-        let place = Place::load(db, booking).await?;
+        let place = places
+            .iter()
+            .find(|p| p.is_of(booking))
+            .ok_or_else(|| AppError::internal("a booking whose place was not loaded"))?;
         let recipient = booker(db, booking.booked_by).await?;
         messages.push(NewMessage {
             kind: MessageKind::BookingReminder,
