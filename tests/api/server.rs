@@ -201,3 +201,26 @@ async fn refreshing_statistics_gives_sqlites_planner_row_counts_but_no_value_sam
     // values change; only the row counts are kept.
     assert_eq!(count("SELECT COUNT(*) AS n FROM sqlite_stat4").await, 0);
 }
+
+#[tokio::test]
+async fn sqlite_is_built_to_keep_the_plans_of_cached_statements() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return;
+    }
+    // Without the planner's stability guarantee SQLite compiles a cached statement
+    // afresh each time a `LIMIT ?` (every `.one()` and page) is bound again.
+    let used = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT sqlite_compileoption_used('ENABLE_QPSG') AS used",
+        ))
+        .await
+        .expect("compile options")
+        .expect("a row")
+        .try_get::<i64>("", "used")
+        .expect("used");
+    assert_eq!(used, 1, "the bundled SQLite lacks SQLITE_ENABLE_QPSG");
+}
