@@ -99,13 +99,20 @@ impl Transport {
                 Err(err) => Err(SendError::Transient(err.to_string())),
             },
             Self::Files(files, dir) => {
-                tokio::fs::create_dir_all(dir)
-                    .await
-                    .map_err(|e| SendError::Transient(format!("{}: {e}", dir.display())))?;
-                let id = files
-                    .send(message)
-                    .await
-                    .map_err(|e| SendError::Transient(e.to_string()))?;
+                // The directory is made when a write fails, not before every message.
+                let (envelope, raw) = (message.envelope(), message.formatted());
+                let id = match files.send_raw(envelope, &raw).await {
+                    Ok(id) => id,
+                    Err(_) => {
+                        tokio::fs::create_dir_all(dir)
+                            .await
+                            .map_err(|e| SendError::Transient(format!("{}: {e}", dir.display())))?;
+                        files
+                            .send_raw(envelope, &raw)
+                            .await
+                            .map_err(|e| SendError::Transient(e.to_string()))?
+                    }
+                };
                 tracing::info!(file = %dir.join(format!("{id}.eml")).display(), "mail written");
                 Ok(())
             }

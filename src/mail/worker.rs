@@ -1,4 +1,4 @@
-//! The mail worker: a tokio task of the server that writes due reminders, claims due
+//! The mail worker: a tokio task of the server that writes due reminders (once a poll), claims due
 //! outbox messages, composes and sends them, and records the outcomes. A message is
 //! marked sent only after the mail server accepted it; a failure is retried with
 //! backoff and parked after the last attempt. Outcomes are written together, at the end
@@ -85,7 +85,20 @@ impl Worker {
     /// Runs until `stop` turns true (or its sender is dropped).
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         tracing::info!(worker = %self.id, "mail worker started");
+        let mut reminders_due = Instant::now();
         while !*stop.borrow() {
+            // Reminders are written once a poll, not before every batch: while a backlog
+            // drains, batches follow each other at once, and each scan reads every booking
+            // of the coming lead time that has no reminder yet.
+            if Instant::now() >= reminders_due {
+                reminders_due = Instant::now() + self.poll;
+                let now = Utc::now();
+                if let Err(err) =
+                    notifications::schedule_reminders(&self.db, self.reminder_before, now).await
+                {
+                    log_error(&err);
+                }
+            }
             // A full batch means more may be due at once; otherwise the worker waits for
             // the next poll, so that under load a batch gathers what came meanwhile
             // instead of each tick taking a message or two for the same reads and writes.
@@ -109,10 +122,8 @@ impl Worker {
         tracing::info!(worker = %self.id, "mail worker stopped");
     }
 
-    /// Writes due reminders, then sends one batch of due messages; returns how many
-    /// were claimed.
+    /// Sends one batch of due messages; returns how many were claimed.
     async fn tick(&self, stop: &watch::Receiver<bool>) -> AppResult<usize> {
-        notifications::schedule_reminders(&self.db, self.reminder_before, Utc::now()).await?;
         // The worker's writes queue with the service's other writers (see `begin_write`).
         let txn = database::begin_write(&self.db).await?;
         let batch = outbox::claim(&txn, &self.id, self.batch, self.lease, Utc::now()).await?;

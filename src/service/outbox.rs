@@ -5,7 +5,9 @@
 use chrono::{DateTime, Duration, Utc};
 use entity::outbox;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait, Set, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Set, Statement,
+};
 
 use super::pagination::{Page, PageRequest, fetch_page};
 use crate::error::{AppError, AppResult};
@@ -257,8 +259,11 @@ pub async fn claim(
 /// meanwhile) is not sent.
 pub async fn still_claimed(db: &impl ConnectionTrait, id: i64, worker: &str) -> AppResult<bool> {
     let found = outbox::Entity::find_by_id(id)
+        .select_only()
+        .column(outbox::Column::Id)
         .filter(outbox::Column::ClaimedBy.eq(worker))
         .filter(outbox::Column::Status.eq(MessageStatus::Pending.as_ref()))
+        .into_tuple::<i64>()
         .one(db)
         .await?;
     Ok(found.is_some())

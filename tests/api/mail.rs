@@ -759,7 +759,8 @@ async fn co_hosts_hear_of_their_invitation_and_a_cancelled_weekly_event_is_one_m
 
 #[tokio::test]
 async fn without_smtp_each_message_is_written_as_an_eml_file() {
-    let app = spawn_app_with(|_| {}).await;
+    // A directory that does not exist yet is made.
+    let app = spawn_app_with(|config| config.mail.mail_dir.push("outgoing/2026")).await;
     let (facility, ngo, booker, _) = bookable(&app, json!({})).await;
     book(
         &app,
@@ -772,7 +773,7 @@ async fn without_smtp_each_message_is_written_as_an_eml_file() {
     )
     .await;
     until_outbox(&app, all_sent).await;
-    let files: Vec<std::path::PathBuf> = std::fs::read_dir(app.mail_dir())
+    let files: Vec<std::path::PathBuf> = std::fs::read_dir(app.mail_dir().join("outgoing/2026"))
         .expect("the mail directory")
         .map(|entry| entry.expect("an entry").path())
         .collect();
