@@ -1,9 +1,9 @@
-//! The mail worker: a tokio task of the server that writes due reminders (once a poll), claims due
-//! outbox messages, composes and sends them, and records the outcomes. A message is
-//! marked sent only after the mail server accepted it; a failure is retried with
-//! backoff and parked after the last attempt. Outcomes are written together, at the end
-//! of a batch or within [`RECORD_WITHIN`] of the first unwritten one. Stopping lets the
-//! message in flight finish and gives back the rest of the batch.
+//! The mail worker: a tokio task of the server that writes due reminders once a poll,
+//! claims due outbox messages, composes and sends them, and records the outcomes. A
+//! message is marked sent only after the mail server accepted it; a failure is retried
+//! with backoff and parked after the last attempt. Outcomes are written together, at the
+//! end of a batch or within [`RECORD_WITHIN`] of the first unwritten one. Stopping lets
+//! the message in flight finish and gives back the rest of the batch.
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
