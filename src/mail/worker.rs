@@ -1,9 +1,12 @@
 //! The mail worker: a tokio task of the server that writes due reminders once a poll,
 //! claims due outbox messages, composes and sends them, and records the outcomes. A
 //! message is marked sent only after the mail server accepted it; a failure is retried
-//! with backoff and parked after the last attempt. Outcomes are written together, at the
-//! end of a batch or within [`RECORD_WITHIN`] of the first unwritten one. Stopping lets
-//! the message in flight finish and gives back the rest of the batch.
+//! with backoff and parked after the last attempt. Which claimed messages are still
+//! pending is read for the batch at once, and again every [`RECHECK_WITHIN`]; outcomes
+//! are written together, at the end of a batch or within [`RECORD_WITHIN`] of the first
+//! unwritten one. Stopping lets the message in flight finish and gives back the rest of
+//! the batch.
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -43,6 +46,10 @@ pub struct Worker {
 /// How long a message handed over may wait for its outcome to be written with the
 /// outcomes of the messages after it. Until then, a crash would send it again.
 const RECORD_WITHIN: Duration = Duration::from_secs(1);
+
+/// How old the reading of which claimed messages are still pending may be when one of
+/// them is sent: a message superseded less than this before its turn may still go out.
+const RECHECK_WITHIN: Duration = Duration::from_secs(1);
 
 /// A message, what became of it (its subject when the mail server took it), and when.
 type Outcome = (OutboxMessage, Result<String, SendError>, DateTime<Utc>);
@@ -136,20 +143,31 @@ impl Worker {
         let sources = notifications::InvitationSources::load(&self.db, &batch)
             .await
             .map_err(|e| e.to_string());
+        let ids: Vec<i64> = batch.iter().map(|m| m.id).collect();
+        let mut held = HashSet::new();
+        let mut checked: Option<Instant> = None;
         let mut outcomes = Vec::new();
         let mut sent_since = Instant::now();
-        for message in batch {
+        for (at, message) in batch.into_iter().enumerate() {
             if *stop.borrow() {
                 break;
             }
-            let outcome = match outbox::still_claimed(&self.db, message.id, &self.id).await {
-                Ok(true) => self.send(&message, sources.as_ref()).await,
-                Ok(false) => continue,
-                Err(err) => {
-                    self.record(outcomes).await?;
-                    return Err(err);
+            // Which of the rest are still held, read for all of them at once and again
+            // once the last reading is older than `RECHECK_WITHIN`.
+            if checked.is_none_or(|when| when.elapsed() >= RECHECK_WITHIN) {
+                match outbox::still_claimed(&self.db, &ids[at..], &self.id).await {
+                    Ok(still) => held = still,
+                    Err(err) => {
+                        self.record(outcomes).await?;
+                        return Err(err);
+                    }
                 }
-            };
+                checked = Some(Instant::now());
+            }
+            if !held.contains(&message.id) {
+                continue;
+            }
+            let outcome = self.send(&message, sources.as_ref()).await;
             if outcomes.is_empty() {
                 sent_since = Instant::now();
             }
@@ -169,13 +187,10 @@ impl Worker {
             return Ok(());
         }
         let txn = database::begin_write(&self.db).await?;
+        let mut sent = Vec::with_capacity(outcomes.len());
         for (message, outcome, at) in outcomes {
             match outcome {
-                Ok(subject) => {
-                    if !outbox::mark_sent(&txn, message.id, &self.id, &subject, at).await? {
-                        tracing::warn!(id = message.id, "sent a message whose claim had ended");
-                    }
-                }
+                Ok(subject) => sent.push((message.id, subject, at)),
                 Err(err) => {
                     let failed = u32::try_from(message.attempts).unwrap_or(0) + 1;
                     let retry_at = match &err {
@@ -190,6 +205,9 @@ impl Worker {
                         .await?;
                 }
             }
+        }
+        for id in outbox::mark_sent(&txn, &self.id, &sent).await? {
+            tracing::warn!(id, "sent a message whose claim had ended");
         }
         txn.commit().await?;
         Ok(())

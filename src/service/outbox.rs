@@ -2,9 +2,13 @@
 //! claim, success and failure bookkeeping. Rows are claimed with a lease, so a crashed
 //! worker's rows are taken again once the lease ends; on PostgreSQL the claim skips rows
 //! another process is claiming (`FOR UPDATE SKIP LOCKED`), SQLite serialises writers.
+use std::collections::HashSet;
+
 use chrono::{DateTime, Duration, Utc};
 use entity::outbox;
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query};
+use sea_orm::sea_query::{
+    CaseStatement, Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query,
+};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Set, Statement,
 };
@@ -254,42 +258,76 @@ pub async fn claim(
     claimed.into_iter().map(to_message).collect()
 }
 
-/// Whether `worker` still holds message `id`, pending: checked right before sending, so
-/// that a message superseded after it was claimed (the reminder of a booking cancelled
+/// Which of messages `ids` `worker` still holds, pending: checked shortly before sending,
+/// so that a message superseded after it was claimed (the reminder of a booking cancelled
 /// meanwhile) is not sent.
-pub async fn still_claimed(db: &impl ConnectionTrait, id: i64, worker: &str) -> AppResult<bool> {
-    let found = outbox::Entity::find_by_id(id)
+pub async fn still_claimed(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+    worker: &str,
+) -> AppResult<HashSet<i64>> {
+    let held: Vec<i64> = outbox::Entity::find()
         .select_only()
         .column(outbox::Column::Id)
+        .filter(outbox::Column::Id.is_in(ids.iter().copied()))
         .filter(outbox::Column::ClaimedBy.eq(worker))
         .filter(outbox::Column::Status.eq(MessageStatus::Pending.as_ref()))
-        .into_tuple::<i64>()
-        .one(db)
+        .into_tuple()
+        .all(db)
         .await?;
-    Ok(found.is_some())
+    Ok(held.into_iter().collect())
 }
 
-/// Records that message `id`, claimed by `worker`, was accepted by the mail server.
-/// False when the claim had been lost (its lease ended and another worker took it).
+/// A message the mail server accepted: its id, its subject, and when.
+pub type Sent = (i64, String, DateTime<Utc>);
+
+/// Records that messages `sent`, claimed by `worker`, were accepted by the mail server,
+/// in one statement. Returns the ids of those whose claim had been lost (their lease
+/// ended and another worker took them), which it leaves as they are.
 pub async fn mark_sent(
     db: &impl ConnectionTrait,
-    id: i64,
     worker: &str,
-    subject: &str,
-    now: DateTime<Utc>,
-) -> AppResult<bool> {
-    let done = owned_by(id, worker)
-        .col_expr(outbox::Column::Status, MessageStatus::Sent.as_ref().into())
-        .col_expr(
-            outbox::Column::Attempts,
-            Expr::col(outbox::Column::Attempts).add(1),
-        )
-        .col_expr(outbox::Column::Subject, Some(subject.to_string()).into())
-        .col_expr(outbox::Column::SentAt, Some(now).into())
-        .col_expr(outbox::Column::UpdatedAt, now.into())
-        .exec(db)
-        .await?;
-    Ok(done.rows_affected == 1)
+    sent: &[Sent],
+) -> AppResult<Vec<i64>> {
+    if sent.is_empty() {
+        return Ok(Vec::new());
+    }
+    let id = || Expr::col(outbox::Column::Id);
+    let (mut subject, mut at) = (CaseStatement::new(), CaseStatement::new());
+    for (message, text, when) in sent {
+        subject = subject.case(id().eq(*message), text.as_str());
+        at = at.case(id().eq(*message), *when);
+    }
+    let ids = sent.iter().map(|(message, _, _)| *message);
+    let update = Query::update()
+        .table(outbox::Entity)
+        .values([
+            (outbox::Column::Status, MessageStatus::Sent.as_ref().into()),
+            (
+                outbox::Column::Attempts,
+                Expr::col(outbox::Column::Attempts).add(1),
+            ),
+            (outbox::Column::Subject, subject.into()),
+            (outbox::Column::SentAt, at.clone().into()),
+            (outbox::Column::UpdatedAt, at.into()),
+            (outbox::Column::ClaimedBy, Option::<String>::None.into()),
+            (
+                outbox::Column::ClaimedUntil,
+                Option::<DateTime<Utc>>::None.into(),
+            ),
+        ])
+        .and_where(outbox::Column::Id.is_in(ids.clone()))
+        .and_where(outbox::Column::ClaimedBy.eq(worker))
+        .and_where(outbox::Column::Status.eq(MessageStatus::Pending.as_ref()))
+        .returning_col(outbox::Column::Id)
+        .to_owned();
+    let recorded = db
+        .query_all(&update)
+        .await?
+        .iter()
+        .map(|row| row.try_get::<i64>("", "id"))
+        .collect::<Result<HashSet<_>, _>>()?;
+    Ok(ids.filter(|message| !recorded.contains(message)).collect())
 }
 
 /// Records a failed attempt of message `id` claimed by `worker`: it is tried again at

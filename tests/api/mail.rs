@@ -267,6 +267,19 @@ async fn bookings_of_one_hall_by_two_associations_at_once_each_get_their_own_inv
             "{address}: {description}"
         );
     }
+    // The outcomes are recorded together, each message with its own subject.
+    let recorded = until_outbox(&app, all_sent).await;
+    assert_eq!(recorded.len(), 2);
+    for message in &recorded {
+        let address = message["recipient"].as_str().unwrap_or_default();
+        let sent = subject(&to(&received, address)[0]);
+        assert_eq!(
+            message["subject"].as_str(),
+            Some(sent.as_str()),
+            "{address}"
+        );
+    }
+    assert_ne!(recorded[0]["subject"], recorded[1]["subject"]);
 }
 
 #[tokio::test]
