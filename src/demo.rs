@@ -169,14 +169,16 @@ pub async fn seed(state: Arc<AppState>) -> AppResult<SeedSummary> {
         )
         .await?;
         if user.coordinator {
-            coordinator = Some(created.id);
+            coordinator = Some(created);
         }
     }
     let coordinator = coordinator.ok_or_else(|| bad_data("no coordinator user"))?;
     let api = Api {
         schema: build_schema(Some(state.clone())),
         access: Access::user(crate::domain::permissions::Actor {
-            user_id: coordinator,
+            user_id: coordinator.id,
+            email: coordinator.email,
+            name: coordinator.name,
             language: Language::Fi,
             coordinator: true,
             memberships: HashMap::new(),

@@ -516,6 +516,8 @@ mod tests {
         let member_of = |org: i64, role: Role| {
             Access::user(Actor {
                 user_id: super::super::ids::UserId(1),
+                email: "a@example.org".into(),
+                name: "A".into(),
                 language: Language::Fi,
                 coordinator: false,
                 memberships: HashMap::from([(OrganisationId(org), role)]),

@@ -10,6 +10,10 @@ use super::organisation::Role;
 pub struct Actor {
     /// The user.
     pub user_id: UserId,
+    /// The user's email address, where messages to them go.
+    pub email: String,
+    /// The user's name.
+    pub name: String,
     /// The user's preferred language.
     pub language: Language,
     /// The region's NGO coordinator: reads everything, manages organisations.
@@ -124,6 +128,8 @@ mod tests {
     fn member(org: i64, role: Role) -> Access {
         Access::user(Actor {
             user_id: UserId(1),
+            email: "a@example.org".into(),
+            name: "A".into(),
             language: Language::Fi,
             coordinator: false,
             memberships: HashMap::from([(OrganisationId(org), role)]),
@@ -160,6 +166,8 @@ mod tests {
     fn coordinator_does_everything_and_anonymous_nothing() {
         let coordinator = Access::user(Actor {
             user_id: UserId(1),
+            email: "a@example.org".into(),
+            name: "A".into(),
             language: Language::Fi,
             coordinator: true,
             memberships: HashMap::new(),

@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 use super::common::parse_id;
 use super::connection::{CountedConnection, connection, page_request};
 use super::context::{access, actor, authorize, request, state};
-use super::facilities::{Facility, visible_facility};
+use super::facilities::{Facility, visible, visible_facility};
 use super::loaders::load_error;
 use super::organisations::Organisation;
 use crate::domain::booking::{BookingStatus as DomainStatus, booking_range, parse_instant};
@@ -559,18 +559,24 @@ impl BookingMutation {
         ctx: &Context<'_>,
         input: CreateBookingInput,
     ) -> Result<Booking> {
-        let (user, facility) = booking_target(ctx, &input.facility_id).await?;
+        actor(ctx)?;
+        let facility_id = FacilityId(parse_id("input.facilityId", &input.facility_id)?);
+        let organisation_id =
+            OrganisationId(parse_id("input.organisationId", &input.organisation_id)?);
+        let state = state(ctx)?;
+        let (facility, booker) = service::target(&state.db, facility_id, organisation_id).await?;
+        let facility = visible(ctx, facility)?;
         let request = input
             .into_request(facility.spec.time_zone, facility.id)
             .map_err(|e| e.within("input"))?;
-        authorize_booker(ctx, request.organisation_id)?;
-        let state = state(ctx)?;
+        authorize_booker(ctx, organisation_id)?;
+        let booker = booker.ok_or_else(|| AppError::not_found("organisation", organisation_id))?;
         let booking = service::create(
             &state.db,
             &state.facility_rules,
             access(ctx)?,
-            user,
             facility.clone(),
+            booker,
             request,
             Utc::now(),
         )

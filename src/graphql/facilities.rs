@@ -610,10 +610,18 @@ pub async fn visible_facility(
         .await
         .map_err(app_error)?
         .ok_or_else(|| AppError::not_found("facility", id))?;
+    visible(ctx, facility)
+}
+
+/// `facility` if the request may see it, else `NOT_FOUND`, as if it did not exist.
+pub fn visible(
+    ctx: &Context<'_>,
+    facility: service::Facility,
+) -> Result<service::Facility, AppError> {
     if facility.published || access(ctx)?.can_see_private_facility_data(facility.owner_id) {
         Ok(facility)
     } else {
-        Err(AppError::not_found("facility", id))
+        Err(AppError::not_found("facility", facility.id))
     }
 }
 

@@ -213,6 +213,8 @@ pub async fn authenticate(db: &impl ConnectionTrait, secret: &str) -> AppResult<
         .column((api_token::Entity, api_token::Column::LastUsedAt))
         .columns([
             (app_user::Entity, app_user::Column::Id),
+            (app_user::Entity, app_user::Column::Email),
+            (app_user::Entity, app_user::Column::Name),
             (app_user::Entity, app_user::Column::Language),
             (app_user::Entity, app_user::Column::IsCoordinator),
         ])
@@ -253,6 +255,8 @@ pub async fn authenticate(db: &impl ConnectionTrait, secret: &str) -> AppResult<
     let language: String = first.try_get("", "language")?;
     let actor = Actor {
         user_id: UserId(first.try_get("", "id")?),
+        email: first.try_get("", "email")?,
+        name: first.try_get("", "name")?,
         language: language.parse().map_err(|_| corrupt("language"))?,
         coordinator: first.try_get("", "is_coordinator")?,
         memberships,
@@ -285,6 +289,8 @@ pub(super) async fn actor_of(db: &impl ConnectionTrait, user: app_user::Model) -
     let user = to_user(user)?;
     Ok(Actor {
         user_id: user.id,
+        email: user.email,
+        name: user.name,
         language: user.language,
         coordinator: user.coordinator,
         memberships,

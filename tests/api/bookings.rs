@@ -116,6 +116,58 @@ async fn a_booking_is_confirmed_and_its_time_is_taken() {
     .await;
 }
 
+#[tokio::test]
+async fn a_missing_or_hidden_facility_and_a_missing_organisation_are_not_found() {
+    let app = spawn_app().await;
+    let (facility, ngo, booker, manager) = bookable(&app, json!({})).await;
+    let day = day_ahead(10);
+    let (start, end) = (format!("{day}T18:00"), format!("{day}T20:00"));
+    let not_found = |error: &Value, what: &str| {
+        assert_eq!(error["extensions"]["code"], "NOT_FOUND", "{error}");
+        assert!(
+            error["message"].as_str().unwrap_or_default().contains(what),
+            "{error}"
+        );
+    };
+    let error = app
+        .graphql_error(Some(&booker), CREATE, booking("999999", &ngo, &start, &end))
+        .await;
+    not_found(&error, "facility");
+    // Only a member books for an organisation: one that does not exist is forbidden as
+    // any other would be, except to the coordinator, who hears that it is not there.
+    let coordinator = app.coordinator().await;
+    let error = app
+        .graphql_error(
+            Some(&booker),
+            CREATE,
+            booking(&facility, "999999", &start, &end),
+        )
+        .await;
+    assert_eq!(error["extensions"]["code"], "FORBIDDEN", "{error}");
+    let error = app
+        .graphql_error(
+            Some(&coordinator),
+            CREATE,
+            booking(&facility, "999999", &start, &end),
+        )
+        .await;
+    not_found(&error, "organisation");
+    app.graphql(
+        Some(&manager),
+        "mutation($id: ID!) { unpublishFacility(id: $id) { id } }",
+        json!({ "id": facility }),
+    )
+    .await;
+    let error = app
+        .graphql_error(
+            Some(&booker),
+            CREATE,
+            booking(&facility, &ngo, &start, &end),
+        )
+        .await;
+    not_found(&error, "facility");
+}
+
 /// The guard looks only at the last hold starting before a new booking ends (holds never
 /// overlap, so no earlier one can reach further): bookings between, before and after
 /// others are let in exactly where time is free.

@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, Utc};
-use entity::{booking, booking_history as history, facility as facility_entity};
+use entity::{
+    booking, booking_history as history, facility as facility_entity,
+    organisation as organisation_entity,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     DbBackend, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Set, Statement,
@@ -199,15 +202,15 @@ impl RuleContext {
         Ok(Self::new(facility, rules, booker))
     }
 
-    /// Like [`RuleContext::load`], with the facility's rules from `cache`.
+    /// The context of `facility` for bookings by `booker`, with the facility's rules
+    /// from `cache`.
     pub(crate) async fn cached(
         db: &impl ConnectionTrait,
         cache: &RulesCache,
         facility: Facility,
-        organisation: OrganisationId,
+        booker: Organisation,
     ) -> AppResult<Self> {
         let rules = cache.rules_of(db, &facility).await?;
-        let booker = organisations::get(db, organisation).await?;
         Ok(Self::new(facility, rules, booker))
     }
 
@@ -398,6 +401,29 @@ async fn find_by_client_key(
         .transpose()
 }
 
+/// The facility to book and the organisation to book it for (None if there is none
+/// with that id), read in one statement: a booking needs both before anything else.
+pub async fn target(
+    db: &impl ConnectionTrait,
+    facility: FacilityId,
+    organisation: OrganisationId,
+) -> AppResult<(Facility, Option<Organisation>)> {
+    let mut select =
+        facility_entity::Entity::find_by_id(facility.0).select_also(organisation_entity::Entity);
+    QueryTrait::query(&mut select).left_join(
+        organisation_entity::Entity,
+        organisation_entity::Column::Id.eq(organisation.0),
+    );
+    let (found, booker) = select
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("facility", facility))?;
+    Ok((
+        facilities::to_facility(found)?,
+        booker.map(organisations::to_organisation).transpose()?,
+    ))
+}
+
 fn same_request(existing: &Booking, request: &BookingRequest) -> AppResult<Booking> {
     if existing.facility_id == request.facility_id
         && existing.organisation_id == request.organisation_id
@@ -412,29 +438,30 @@ fn same_request(existing: &Booking, request: &BookingRequest) -> AppResult<Booki
     }
 }
 
-/// Books a facility for `request.organisation_id` as `user`, under the facility's
-/// rules; PENDING where the facility wants approval (unless the booker manages it),
-/// CONFIRMED otherwise. A repeated request with the same client key returns the
-/// first booking.
+/// Books a facility for `request.organisation_id` as the signed-in user of `access`,
+/// under the facility's rules; PENDING where the facility wants approval (unless the
+/// booker manages it), CONFIRMED otherwise. A repeated request with the same client key
+/// returns the first booking.
 pub async fn create(
     db: &DatabaseConnection,
     cache: &RulesCache,
     access: &Access,
-    user: UserId,
     facility: Facility,
+    organisation: Organisation,
     request: BookingRequest,
     now: DateTime<Utc>,
 ) -> AppResult<Booking> {
+    let actor = access.actor().ok_or(AppError::Unauthenticated)?;
+    let (user, booker) = (actor.user_id, notifications::acting(actor));
     // Read before the write transaction, so that SQLite's write lock is held only for
     // the writes; the database guard keeps conflicts out whatever was read, and the
     // unique client key a second booking with the same key.
-    let context = RuleContext::cached(db, cache, facility, request.organisation_id).await?;
+    let context = RuleContext::cached(db, cache, facility, organisation).await?;
     if let Some(key) = &request.client_key
         && let Some(existing) = find_by_client_key(db, user, key).await?
     {
         return same_request(&existing, &request);
     }
-    let booker = notifications::booker(db, user).await?;
     let (access, wanted) = (access.clone(), request.clone());
     let booked = database::write_in_group(db, move |txn| {
         Box::pin(

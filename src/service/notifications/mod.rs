@@ -30,6 +30,7 @@ use crate::domain::ids::{EventId, FacilityId, OrganisationId, UserId};
 use crate::domain::localized::Language;
 use crate::domain::municipality::Municipality;
 use crate::domain::organisation::Role;
+use crate::domain::permissions::Actor;
 use crate::domain::time_range::TimeRange;
 use crate::error::{AppError, AppResult};
 use crate::ical::Installation;
@@ -414,14 +415,26 @@ fn payload_among(
 }
 
 fn recipient(user: app_user::Model) -> AppResult<Recipient> {
-    Ok(Recipient {
-        language: user
-            .language
-            .parse()
-            .map_err(|_| AppError::internal("corrupt language in the database"))?,
-        name: Some(user.name).filter(|n| *n != user.email),
-        email: user.email,
-    })
+    let language = user
+        .language
+        .parse()
+        .map_err(|_| AppError::internal("corrupt language in the database"))?;
+    Ok(addressed(user.email, user.name, language))
+}
+
+/// A user's address; the name only where it says more than the address.
+fn addressed(email: String, name: String, language: Language) -> Recipient {
+    Recipient {
+        name: Some(name).filter(|n| *n != email),
+        email,
+        language,
+    }
+}
+
+/// The address, name and language of the user acting, who books: known from their
+/// sign-in, so nothing is read for it.
+pub fn acting(actor: &Actor) -> Recipient {
+    addressed(actor.email.clone(), actor.name.clone(), actor.language)
 }
 
 /// The address, name and language of `user`, who booked.
