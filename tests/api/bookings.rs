@@ -129,43 +129,27 @@ async fn a_missing_or_hidden_facility_and_a_missing_organisation_are_not_found()
             "{error}"
         );
     };
-    let error = app
-        .graphql_error(Some(&booker), CREATE, booking("999999", &ngo, &start, &end))
-        .await;
-    not_found(&error, "facility");
+    let refusal = async |token: &str, facility: &str, organisation: &str| {
+        let input = booking(facility, organisation, &start, &end);
+        app.graphql_error(Some(token), CREATE, input).await
+    };
+    not_found(&refusal(&booker, "999999", &ngo).await, "facility");
     // Only a member books for an organisation: one that does not exist is forbidden as
     // any other would be, except to the coordinator, who hears that it is not there.
-    let coordinator = app.coordinator().await;
-    let error = app
-        .graphql_error(
-            Some(&booker),
-            CREATE,
-            booking(&facility, "999999", &start, &end),
-        )
-        .await;
+    let error = refusal(&booker, &facility, "999999").await;
     assert_eq!(error["extensions"]["code"], "FORBIDDEN", "{error}");
-    let error = app
-        .graphql_error(
-            Some(&coordinator),
-            CREATE,
-            booking(&facility, "999999", &start, &end),
-        )
-        .await;
-    not_found(&error, "organisation");
+    let coordinator = app.coordinator().await;
+    not_found(
+        &refusal(&coordinator, &facility, "999999").await,
+        "organisation",
+    );
     app.graphql(
         Some(&manager),
         "mutation($id: ID!) { unpublishFacility(id: $id) { id } }",
         json!({ "id": facility }),
     )
     .await;
-    let error = app
-        .graphql_error(
-            Some(&booker),
-            CREATE,
-            booking(&facility, &ngo, &start, &end),
-        )
-        .await;
-    not_found(&error, "facility");
+    not_found(&refusal(&booker, &facility, &ngo).await, "facility");
 }
 
 /// The guard looks only at the last hold starting before a new booking ends (holds never
