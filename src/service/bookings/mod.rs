@@ -438,10 +438,10 @@ fn same_request(existing: &Booking, request: &BookingRequest) -> AppResult<Booki
     }
 }
 
-/// Books a facility for `request.organisation_id` as the signed-in user of `access`,
-/// under the facility's rules; PENDING where the facility wants approval (unless the
-/// booker manages it), CONFIRMED otherwise. A repeated request with the same client key
-/// returns the first booking.
+/// Books `facility` for `organisation` (the request's, as [`target`] read them) as the
+/// signed-in user of `access`, under the facility's rules; PENDING where the facility
+/// wants approval (unless the booker manages it), CONFIRMED otherwise. A repeated
+/// request with the same client key returns the first booking.
 pub async fn create(
     db: &DatabaseConnection,
     cache: &RulesCache,
