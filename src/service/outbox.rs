@@ -299,28 +299,17 @@ pub async fn mark_sent(
         at = at.case(id().eq(*message), *when);
     }
     let ids = sent.iter().map(|(message, _, _)| *message);
-    let update = Query::update()
-        .table(outbox::Entity)
-        .values([
-            (outbox::Column::Status, MessageStatus::Sent.as_ref().into()),
-            (
-                outbox::Column::Attempts,
-                Expr::col(outbox::Column::Attempts).add(1),
-            ),
-            (outbox::Column::Subject, subject.into()),
-            (outbox::Column::SentAt, at.clone().into()),
-            (outbox::Column::UpdatedAt, at.into()),
-            (outbox::Column::ClaimedBy, Option::<String>::None.into()),
-            (
-                outbox::Column::ClaimedUntil,
-                Option::<DateTime<Utc>>::None.into(),
-            ),
-        ])
-        .and_where(outbox::Column::Id.is_in(ids.clone()))
-        .and_where(outbox::Column::ClaimedBy.eq(worker))
-        .and_where(outbox::Column::Status.eq(MessageStatus::Pending.as_ref()))
-        .returning_col(outbox::Column::Id)
-        .to_owned();
+    let mut update = owned_by(ids.clone(), worker)
+        .col_expr(outbox::Column::Status, MessageStatus::Sent.as_ref().into())
+        .col_expr(
+            outbox::Column::Attempts,
+            Expr::col(outbox::Column::Attempts).add(1),
+        )
+        .col_expr(outbox::Column::Subject, subject.into())
+        .col_expr(outbox::Column::SentAt, at.clone().into())
+        .col_expr(outbox::Column::UpdatedAt, at.into())
+        .into_query();
+    update.returning_col(outbox::Column::Id);
     let recorded = db
         .query_all(&update)
         .await?
@@ -340,7 +329,7 @@ pub async fn mark_failed(
     retry_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let mut update = owned_by(id, worker)
+    let mut update = owned_by([id], worker)
         .col_expr(
             outbox::Column::Attempts,
             Expr::col(outbox::Column::Attempts).add(1),
@@ -374,16 +363,19 @@ pub async fn release(db: &impl ConnectionTrait, worker: &str) -> AppResult<()> {
     Ok(())
 }
 
-/// An update of row `id` that releases the claim of `worker`, and applies only while
-/// `worker` still holds it.
-fn owned_by(id: i64, worker: &str) -> sea_orm::UpdateMany<outbox::Entity> {
+/// An update of rows `ids` that releases the claims of `worker`, and applies only to those
+/// `worker` still holds.
+fn owned_by(
+    ids: impl IntoIterator<Item = i64>,
+    worker: &str,
+) -> sea_orm::UpdateMany<outbox::Entity> {
     outbox::Entity::update_many()
         .col_expr(outbox::Column::ClaimedBy, Option::<String>::None.into())
         .col_expr(
             outbox::Column::ClaimedUntil,
             Option::<DateTime<Utc>>::None.into(),
         )
-        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Id.is_in(ids))
         .filter(outbox::Column::ClaimedBy.eq(worker))
         .filter(outbox::Column::Status.eq(MessageStatus::Pending.as_ref()))
 }
