@@ -16,4 +16,5 @@ pub mod pagination;
 pub mod report;
 pub mod revisions;
 pub mod search;
+pub mod stamped_cache;
 pub mod users;

@@ -1,10 +1,8 @@
 //! What checking and announcing a booking needs to know about its facility besides the
 //! facility's row, and a cache of it: creating a booking should read nothing it read a
 //! moment ago for the last one.
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
 use super::occupancy;
@@ -13,6 +11,7 @@ use crate::domain::municipality::Municipality;
 use crate::domain::opening_hours::{DateException, WeeklyHours};
 use crate::error::AppResult;
 use crate::service::facilities::{self, Facility};
+use crate::service::stamped_cache::StampedCache;
 use crate::service::{municipalities, opening_hours};
 
 /// A facility's opening hours, the units a booking of it holds, the organisations it has
@@ -55,17 +54,11 @@ impl FacilityRules {
     }
 }
 
-/// The most facilities whose rules are kept; past it the cache starts over.
-const CACHED_FACILITIES: usize = 10_000;
-
 /// Facility rules by facility, kept as long as the facility's row is unchanged: every
 /// change of its hours, exceptions, parts or invitations also touches the row's
 /// `updated_at`, which is what a cached entry is checked against.
 #[derive(Debug, Default)]
-pub struct RulesCache(RwLock<HashMap<FacilityId, Stamped>>);
-
-/// Rules and the facility row's `updated_at` they were read for.
-type Stamped = (DateTime<Utc>, Arc<FacilityRules>);
+pub struct RulesCache(StampedCache<FacilityId, FacilityRules>);
 
 impl RulesCache {
     /// The rules of `facility` as its row (read just before) says they are now.
@@ -74,24 +67,12 @@ impl RulesCache {
         db: &impl ConnectionTrait,
         facility: &Facility,
     ) -> AppResult<Arc<FacilityRules>> {
-        let cached = self
-            .0
-            .read()
-            .ok()
-            .and_then(|map| map.get(&facility.id).cloned());
-        if let Some((stamp, rules)) = cached
-            && stamp == facility.updated_at
-        {
+        if let Some(rules) = self.0.get(&facility.id, facility.updated_at) {
             return Ok(rules);
         }
         // Read after the row: the rules are at least as new as the stamp they are kept under.
         let rules = Arc::new(FacilityRules::load(db, facility).await?);
-        if let Ok(mut map) = self.0.write() {
-            if map.len() >= CACHED_FACILITIES {
-                map.clear();
-            }
-            map.insert(facility.id, (facility.updated_at, rules.clone()));
-        }
+        self.0.put(facility.id, facility.updated_at, rules.clone());
         Ok(rules)
     }
 }
