@@ -24,6 +24,7 @@ use sea_orm::{
     TransactionOptions, TransactionTrait, Value as DbValue,
 };
 use serde_json::{Value, json};
+use yhteistila::service::facilities::FacilityCache;
 use yhteistila::service::search::{KnownHorizon, keep_open_ranges_ahead};
 
 /// Longest wait for a child process to answer or to exit.
@@ -884,8 +885,9 @@ async fn search_growth(
         keep_open_ranges_ahead(db, &known)
             .await
             .expect("open ranges");
+        let cache = FacilityCache::default();
         let service = time_runs(WARM_UP_RUNS, settings.search_runs, || {
-            search_service(direct, &known, &question)
+            search_service(direct, &known, &cache, &question)
         })
         .await;
         if graphql.1 != sql.1 {
@@ -981,6 +983,7 @@ async fn search_graphql(server: &Server, question: &Question) -> Found {
 async fn search_service(
     db: &DatabaseConnection,
     known: &KnownHorizon,
+    cache: &FacilityCache,
     question: &Question,
 ) -> Found {
     use yhteistila::service::facilities::{FacilityFilter, Visibility};
@@ -996,7 +999,7 @@ async fn search_service(
         min_duration: chrono::Duration::minutes(SEARCH_MIN_MINUTES),
     };
     let page = PageRequest::new(Some(SEARCH_FIRST as i32), None).expect("page");
-    find_available(db, known, &search, &Visibility::Published, page)
+    find_available(db, known, cache, &search, &Visibility::Published, page)
         .await
         .expect("service search")
         .rows

@@ -70,6 +70,7 @@ impl Application {
             base_url: config.base_url(bound),
             open_horizon: Default::default(),
             facility_rules: Default::default(),
+            facilities: Default::default(),
         });
         Ok(Self {
             acceptor,

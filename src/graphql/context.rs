@@ -24,6 +24,8 @@ pub struct AppState {
     pub installation: crate::ical::Installation,
     /// Facilities' hours and other booking rules, kept while their rows are unchanged.
     pub facility_rules: crate::service::bookings::context::RulesCache,
+    /// Facilities by the version of their row, for the free-time search.
+    pub facilities: crate::service::facilities::FacilityCache,
     /// How far every facility's open hours are materialised, for the free-time search.
     pub open_horizon: crate::service::search::KnownHorizon,
 }

@@ -91,9 +91,15 @@ impl SearchQuery {
             min_duration,
         };
         let visibility = visibility(access(ctx)?);
-        let rows =
-            service::find_available(&state.db, &state.open_horizon, &search, &visibility, page)
-                .await?;
+        let rows = service::find_available(
+            &state.db,
+            &state.open_horizon,
+            &state.facilities,
+            &search,
+            &visibility,
+            page,
+        )
+        .await?;
         Ok(connection(
             page,
             rows,

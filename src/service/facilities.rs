@@ -1,4 +1,7 @@
 //! Facilities: listing premises, their rules, and finding them.
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use entity::{facility, facility_invited_organisation as invited, organisation};
@@ -12,6 +15,7 @@ use super::bookings::occupancy;
 use super::database::begin_write;
 use super::organisations::text_condition;
 use super::pagination::{Page, PageRequest, fetch_page};
+use super::stamped_cache::StampedCache;
 use crate::domain::booking_rules::{BookingRules, BookingRulesInput};
 use crate::domain::contact::ContactPerson;
 use crate::domain::facility::{
@@ -415,6 +419,37 @@ pub async fn by_ids(db: &impl ConnectionTrait, ids: &[FacilityId]) -> AppResult<
         .into_iter()
         .map(to_facility)
         .collect()
+}
+
+/// Facilities kept by the version (`updated_at`) of their row.
+pub type FacilityCache = StampedCache<FacilityId, Facility>;
+
+/// The facilities `wanted` at the row versions given, from `cache` where it keeps that
+/// version; the rest are read in one statement (as they are now, which may be newer)
+/// and kept. A facility deleted meanwhile is left out.
+pub async fn cached(
+    db: &impl ConnectionTrait,
+    cache: &FacilityCache,
+    wanted: impl IntoIterator<Item = (FacilityId, DateTime<Utc>)>,
+) -> AppResult<HashMap<FacilityId, Arc<Facility>>> {
+    let mut found = HashMap::new();
+    let mut missing = Vec::new();
+    for (id, stamp) in wanted {
+        match cache.get(&id, stamp) {
+            Some(facility) => {
+                found.insert(id, facility);
+            }
+            None => missing.push(id),
+        }
+    }
+    if !missing.is_empty() {
+        for facility in by_ids(db, &missing).await? {
+            let facility = Arc::new(facility);
+            cache.put(facility.id, facility.updated_at, facility.clone());
+            found.insert(facility.id, facility);
+        }
+    }
+    Ok(found)
 }
 
 /// The parts of these divisible facilities, as (whole, part) pairs.

@@ -4,7 +4,7 @@ use chrono::{Datelike, Days, NaiveDate, Offset, TimeZone, Utc, Weekday};
 use serde_json::{Value, json};
 
 use crate::bookings::{booking, day_ahead};
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, facility_input, spawn_app};
 
 const CREATE: &str =
     "mutation($input: CreateBookingInput!) { createBooking(input: $input) { id } }";
@@ -521,4 +521,52 @@ async fn bad_windows_and_durations_are_refused_with_their_fields() {
         assert_eq!(error["extensions"]["field"], field, "{error}");
         assert_eq!(error["extensions"]["reason"], reason, "{error}");
     }
+}
+
+#[tokio::test]
+async fn a_facility_changed_since_the_last_search_is_found_as_it_is_now() {
+    let app = spawn_app().await;
+    let h = hollola(&app).await;
+    let room = h.facility(&app, json!({}), "08:00", "21:00").await;
+    let tuesday = next_tuesday();
+    let described = |name: &str, capacity: i32| json!([[room.clone(), name, capacity]]);
+    let search = || async {
+        let result = app
+            .graphql(
+                None,
+                "query($filter: FacilityFilterInput, $from: String!, $to: String!) {
+                  findAvailableFacilities(filter: $filter, from: $from, to: $to, minDurationMinutes: 60) {
+                    edges { node { facility { id name { fi } capacity } } }
+                  }
+                }",
+                json!({ "filter": room_filter(), "from": format!("{tuesday}T17:00"), "to": format!("{tuesday}T20:00") }),
+            )
+            .await;
+        let found: Vec<Value> = result["findAvailableFacilities"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .map(|edge| {
+                let facility = &edge["node"]["facility"];
+                json!([facility["id"], facility["name"]["fi"], facility["capacity"]])
+            })
+            .collect();
+        Value::from(found)
+    };
+    // Twice, so that the second answer may come from what the first read.
+    assert_eq!(search().await, described("Kerhohuone", 20));
+    assert_eq!(search().await, described("Kerhohuone", 20));
+
+    app.graphql(
+        Some(&h.manager),
+        "mutation($id: ID!, $input: FacilityInput!) { updateFacility(id: $id, input: $input) { id } }",
+        json!({ "id": room, "input": facility_input(json!({
+            "name": { "fi": "Martan kerhohuone" },
+            "municipality": "Hollola",
+            "capacity": 25,
+            "accessibility": ["STEP_FREE_ACCESS"],
+        })) }),
+    )
+    .await;
+    assert_eq!(search().await, described("Martan kerhohuone", 25));
 }
