@@ -48,7 +48,13 @@ pub async fn connect(
                 // connection: big reads (feeds) no longer go page by page through
                 // `pread` into each connection's small page cache.
                 .pragma("mmap_size", (256u64 << 20).to_string())
-        });
+        })
+        // PostgreSQL plans a prepared statement afresh on each run for as long as a plan
+        // for its values looks cheaper than one for any values, which for the free-time
+        // search (a dozen joined parts) means planning took longer than running. Our
+        // statements are shaped so that the plan for any values is the right one: index
+        // seeks per facility or unit (see `search`), and look-ups by key elsewhere.
+        .map_sqlx_postgres_opts(|opts| opts.options([("plan_cache_mode", "force_generic_plan")]));
     let mut db = Database::connect(options).await?;
     db.set_metric_callback(move |_| metrics.observe_query());
     Ok(db)
