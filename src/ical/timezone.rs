@@ -6,7 +6,9 @@
 //! the transitions of the years asked for and checked against every one of them; a zone
 //! whose changes do not follow two yearly rules in those years gets one observance per
 //! change instead, and a zone without changes a single STANDARD observance.
+use std::collections::HashMap;
 use std::ops::RangeInclusive;
+use std::sync::{LazyLock, RwLock};
 
 use chrono::{
     DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc,
@@ -14,7 +16,7 @@ use chrono::{
 };
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
 
-use super::writer::ContentWriter;
+use super::writer::{ContentWriter, KeptLines};
 use crate::domain::recurrence::weekday_code;
 
 /// The offset of a zone at some instant, as an observance describes it.
@@ -205,8 +207,35 @@ fn offset_value(offset: FixedOffset) -> String {
     }
 }
 
-/// Writes the VTIMEZONE of `zone`, correct for every instant in `years`.
+/// Writes the VTIMEZONE of `zone`, correct for every instant in `years`. Each zone and
+/// span of years is worked out once and kept: every invitation of a booking carries one,
+/// and working it out looks the zone's offset up every six hours of those years.
 pub fn write_vtimezone(w: &mut ContentWriter<'_>, zone: Tz, years: RangeInclusive<i32>) {
+    /// More spans than a service's facilities and feeds ask for; past it, all are dropped.
+    const MOST_KEPT: usize = 256;
+    type Kept = HashMap<(Tz, i32, i32), KeptLines>;
+    static KEPT: LazyLock<RwLock<Kept>> = LazyLock::new(Default::default);
+    let key = (zone, *years.start(), *years.end());
+    let found = KEPT
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .get(&key)
+        .cloned();
+    let lines = found.unwrap_or_else(|| {
+        let lines = KeptLines::write(|w| work_out_vtimezone(w, zone, years));
+        let mut kept = KEPT
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if kept.len() >= MOST_KEPT {
+            kept.clear();
+        }
+        kept.insert(key, lines.clone());
+        lines
+    });
+    w.kept(&lines);
+}
+
+fn work_out_vtimezone(w: &mut ContentWriter<'_>, zone: Tz, years: RangeInclusive<i32>) {
     let found = transitions(zone, &years);
     let start = year_start(*years.start()).unwrap_or_default();
     let initial = |at: Observed| Observance {
@@ -349,6 +378,15 @@ mod tests {
             "BEGIN:VTIMEZONE\r\nTZID:Asia/Tokyo\r\nBEGIN:STANDARD\r\nDTSTART:20260101T000000\r\n\
              TZOFFSETFROM:+0900\r\nTZOFFSETTO:+0900\r\nTZNAME:JST\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
         );
+    }
+
+    #[test]
+    fn each_span_of_years_is_kept_apart() {
+        // Brazil ended daylight saving time in 2019: 2018 has two changes, 2020 none.
+        let zone = chrono_tz::America::Sao_Paulo;
+        assert!(vtimezone(zone, 2018..=2018).contains("BEGIN:DAYLIGHT"));
+        let later = vtimezone(zone, 2020..=2020);
+        assert!(!later.contains("BEGIN:DAYLIGHT"), "{later}");
     }
 
     #[test]

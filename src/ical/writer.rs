@@ -5,6 +5,7 @@
 //! always a line end of ours or a fold (CRLF followed by a space), so user text cannot
 //! start a property or a component of its own.
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDateTime, Timelike, Utc};
 use chrono_tz::Tz;
@@ -18,6 +19,20 @@ const MAX_LINE_OCTETS: usize = 75;
 pub struct ContentWriter<'a> {
     out: &'a mut String,
     line: String,
+}
+
+/// Content lines written once by a [`ContentWriter`] and kept, to be appended again
+/// with [`ContentWriter::kept`].
+#[derive(Debug, Clone)]
+pub struct KeptLines(Arc<str>);
+
+impl KeptLines {
+    /// The lines that `write` writes.
+    pub fn write(write: impl FnOnce(&mut ContentWriter<'_>)) -> Self {
+        let mut out = String::new();
+        write(&mut ContentWriter::new(&mut out));
+        Self(out.into())
+    }
 }
 
 /// A parameter of a property: its name (ours, never user text) and value.
@@ -35,6 +50,11 @@ impl<'a> ContentWriter<'a> {
     /// How many bytes the output holds so far.
     pub fn written(&self) -> usize {
         self.out.len()
+    }
+
+    /// Appends lines written earlier and kept.
+    pub fn kept(&mut self, lines: &KeptLines) {
+        self.out.push_str(&lines.0);
     }
 
     /// `BEGIN:<component>`.
