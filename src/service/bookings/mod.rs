@@ -462,11 +462,14 @@ pub async fn create(
     {
         return same_request(&existing, &request);
     }
-    let (access, wanted) = (access.clone(), request.clone());
+    // Shared, since on SQLite the write may run again (see `write_in_group`).
+    let booking = Arc::new((access.clone(), booker, context, request.clone()));
     let booked = database::write_in_group(db, move |txn| {
-        Box::pin(
-            async move { book_within(txn, &access, user, &booker, &context, &wanted, now).await },
-        )
+        let booking = booking.clone();
+        Box::pin(async move {
+            let (access, booker, context, wanted) = &*booking;
+            book_within(txn, access, user, booker, context, wanted, now).await
+        })
     })
     .await;
     match booked {
