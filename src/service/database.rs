@@ -48,11 +48,12 @@ pub async fn connect(
                 // connection: big reads (feeds) no longer go page by page through
                 // `pread` into each connection's small page cache.
                 .pragma("mmap_size", (256u64 << 20).to_string())
-                // Keep statement journals in memory. A group of writes (see `group`)
-                // gives each write a savepoint, and SQLite copies every page a write
-                // changes into the savepoint's journal; past 64 KiB that journal went to
-                // a temporary file, a `pwrite` per page. Temporary tables and sorts stay
-                // in memory too, which our statements keep small.
+                // Keep statement journals in memory. Within a savepoint SQLite copies
+                // every page a write changes into a journal, which past 64 KiB went to a
+                // temporary file, a `pwrite` per page: a group of writes written again
+                // with a savepoint each (see `group`), a series booked with
+                // `skipConflicts`. Temporary tables and sorts stay in memory too, which
+                // our statements keep small.
                 .pragma("temp_store", "memory")
         })
         // PostgreSQL plans a prepared statement afresh on each run for as long as a plan
