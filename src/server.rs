@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::domain::permissions::Access;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::{AppState, RequestData};
+use crate::graphql::parsed::ParsedQueries;
 use crate::graphql::{AppSchema, build_schema};
 use crate::ical::feeds::{self, FeedSettings};
 use crate::mail::worker::Worker;
@@ -29,6 +30,7 @@ struct Shared {
     state: Arc<AppState>,
     pages: Arc<crate::http::event_page::Pages>,
     schema: AppSchema,
+    parsed: ParsedQueries,
     metrics: Arc<Metrics>,
 }
 
@@ -77,6 +79,7 @@ impl Application {
             shared: Arc::new(Shared {
                 pages: Arc::new(crate::http::event_page::Pages::new()?),
                 schema: build_schema(Some(state.clone())),
+                parsed: ParsedQueries::default(),
                 state,
                 metrics,
             }),
@@ -239,7 +242,10 @@ async fn graphql(
             }
         },
     };
-    let request = request.0.data(RequestData::new(&shared.state, access));
+    let request = shared
+        .parsed
+        .prepare(request.0)
+        .data(RequestData::new(&shared.state, access));
     let mut response = shared.schema.execute(request).await;
     for error in &mut response.errors {
         // Errors raised before any resolver ran (syntax, unknown fields, wrong

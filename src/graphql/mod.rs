@@ -17,6 +17,7 @@ pub mod loaders;
 pub mod opening_hours;
 pub mod organisations;
 pub mod outbox;
+pub mod parsed;
 pub mod search;
 pub mod series;
 pub mod users;
