@@ -1,5 +1,5 @@
-//! Parsed queries kept by their text. Partner apps and calendars send the same few
-//! queries again and again, and parsing one is a good part of a small request's work.
+//! Parsed queries kept by their text. Partner apps send the same few queries again and
+//! again, and parsing one is a good part of a small request's work.
 use std::collections::HashMap;
 use std::sync::RwLock;
 
