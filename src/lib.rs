@@ -7,6 +7,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod ical;
+pub mod kept;
 pub mod mail;
 pub mod metrics;
 pub mod server;

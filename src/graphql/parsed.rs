@@ -1,10 +1,9 @@
 //! Parsed queries kept by their text. Partner apps send the same few queries again and
 //! again, and parsing one is a good part of a small request's work.
-use std::collections::HashMap;
-use std::sync::RwLock;
-
 use async_graphql::Request;
 use async_graphql::parser::types::ExecutableDocument;
+
+use crate::kept::Kept;
 
 /// The longest query text kept, in bytes; longer ones are parsed every time.
 const LONGEST_KEPT: usize = 8 * 1024;
@@ -13,8 +12,13 @@ const LONGEST_KEPT: usize = 8 * 1024;
 const MOST_KEPT: usize = 1_000;
 
 /// The parsed queries seen so far.
-#[derive(Default)]
-pub struct ParsedQueries(RwLock<HashMap<String, ExecutableDocument>>);
+pub struct ParsedQueries(Kept<String, ExecutableDocument>);
+
+impl Default for ParsedQueries {
+    fn default() -> Self {
+        Self(Kept::new(MOST_KEPT))
+    }
+}
 
 impl ParsedQueries {
     /// Gives `request` its query parsed: kept from an earlier request with the same
@@ -24,24 +28,11 @@ impl ParsedQueries {
         if request.query.len() > LONGEST_KEPT {
             return request;
         }
-        let kept = self
-            .0
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(&request.query)
-            .cloned();
-        match kept {
+        match self.0.get(request.query.as_str()) {
             Some(document) => request.set_parsed_query(document),
             None => {
                 if let Ok(document) = request.parsed_query().cloned() {
-                    let mut kept = self
-                        .0
-                        .write()
-                        .unwrap_or_else(|poisoned| poisoned.into_inner());
-                    if kept.len() >= MOST_KEPT {
-                        kept.clear();
-                    }
-                    kept.insert(request.query.clone(), document);
+                    self.0.put(request.query.clone(), document);
                 }
             }
         }
@@ -66,7 +57,7 @@ mod tests {
         assert_ne!(me, other);
         assert_eq!(parsed(&cache, "{ me { user { id } } }"), me);
         assert_eq!(parsed(&cache, "{ __typename }"), other);
-        assert_eq!(cache.0.read().unwrap().len(), 2);
+        assert_eq!(cache.0.len(), 2);
     }
 
     #[test]
@@ -74,6 +65,6 @@ mod tests {
         let cache = ParsedQueries::default();
         let mut request = cache.prepare(Request::new("{ me { "));
         assert!(request.parsed_query().is_err());
-        assert!(cache.0.read().unwrap().is_empty());
+        assert_eq!(cache.0.len(), 0);
     }
 }

@@ -6,9 +6,8 @@
 //! the transitions of the years asked for and checked against every one of them; a zone
 //! whose changes do not follow two yearly rules in those years gets one observance per
 //! change instead, and a zone without changes a single STANDARD observance.
-use std::collections::HashMap;
 use std::ops::RangeInclusive;
-use std::sync::{LazyLock, RwLock};
+use std::sync::LazyLock;
 
 use chrono::{
     DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc,
@@ -18,6 +17,7 @@ use chrono_tz::{OffsetComponents, OffsetName, Tz};
 
 use super::writer::{ContentWriter, KeptLines};
 use crate::domain::recurrence::weekday_code;
+use crate::kept::Kept;
 
 /// The offset of a zone at some instant, as an observance describes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,25 +211,12 @@ fn offset_value(offset: FixedOffset) -> String {
 /// span of years is worked out once and kept: every invitation of a booking carries one,
 /// and working it out looks the zone's offset up every six hours of those years.
 pub fn write_vtimezone(w: &mut ContentWriter<'_>, zone: Tz, years: RangeInclusive<i32>) {
-    /// More spans than a service's facilities and feeds ask for; past it, all are dropped.
-    const MOST_KEPT: usize = 256;
-    type Kept = HashMap<(Tz, i32, i32), KeptLines>;
-    static KEPT: LazyLock<RwLock<Kept>> = LazyLock::new(Default::default);
+    /// At most 256 spans: more than a service's facilities and feeds ask for.
+    static KEPT: LazyLock<Kept<(Tz, i32, i32), KeptLines>> = LazyLock::new(|| Kept::new(256));
     let key = (zone, *years.start(), *years.end());
-    let found = KEPT
-        .read()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .get(&key)
-        .cloned();
-    let lines = found.unwrap_or_else(|| {
+    let lines = KEPT.get(&key).unwrap_or_else(|| {
         let lines = KeptLines::write(|w| work_out_vtimezone(w, zone, years));
-        let mut kept = KEPT
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if kept.len() >= MOST_KEPT {
-            kept.clear();
-        }
-        kept.insert(key, lines.clone());
+        KEPT.put(key, lines.clone());
         lines
     });
     w.kept(&lines);

@@ -1,45 +1,38 @@
 //! Values read from a database row, kept while the row's `updated_at` stays the same.
-use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::kept::Kept;
+
 /// The most entries kept; past it the cache starts over.
 const CAPACITY: usize = 10_000;
-
-/// A value and the `updated_at` of the row version it was read for.
-type Stamped<V> = (DateTime<Utc>, Arc<V>);
 
 /// Values by key, each with the `updated_at` of the row it was read for. A caller that
 /// has just read a row's `updated_at` asks for the value of that version and gets it,
 /// or nothing (never an older or newer version).
 #[derive(Debug)]
-pub struct StampedCache<K, V>(RwLock<HashMap<K, Stamped<V>>>);
+pub struct StampedCache<K, V>(Kept<K, (DateTime<Utc>, Arc<V>)>);
 
-impl<K, V> Default for StampedCache<K, V> {
+impl<K: Eq + Hash, V> Default for StampedCache<K, V> {
     fn default() -> Self {
-        Self(RwLock::new(HashMap::new()))
+        Self(Kept::new(CAPACITY))
     }
 }
 
 impl<K: Eq + Hash, V> StampedCache<K, V> {
     /// The value kept for `key` as of the row version `stamp`.
     pub fn get(&self, key: &K, stamp: DateTime<Utc>) -> Option<Arc<V>> {
-        let map = self.0.read().ok()?;
-        map.get(key)
+        self.0
+            .get(key)
             .filter(|(kept, _)| *kept == stamp)
-            .map(|(_, value)| value.clone())
+            .map(|(_, value)| value)
     }
 
     /// Keeps `value`, read from the row version `stamp` (or after it), for `key`.
     pub fn put(&self, key: K, stamp: DateTime<Utc>, value: Arc<V>) {
-        if let Ok(mut map) = self.0.write() {
-            if map.len() >= CAPACITY {
-                map.clear();
-            }
-            map.insert(key, (stamp, value));
-        }
+        self.0.put(key, (stamp, value));
     }
 }
 
